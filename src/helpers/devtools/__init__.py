@@ -1,0 +1,1 @@
+"""Developer checks run by pre-commit and CI."""

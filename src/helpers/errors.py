@@ -1,0 +1,33 @@
+"""Errors that reach users carry a catalogue key, so they read the same in every language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.messages import t
+
+
+class KitError(Exception):
+    """A problem a user must fix; ``str()`` gives the message in the current language."""
+
+    exit_code: int = 2
+
+    def __init__(self, key: str, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(key)
+
+    def message(self, lang: str | None = None) -> str:
+        return t(self.key, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+class MissingTableError(KitError):
+    """An analysis needs a table (or column) the client's data does not have."""
+
+    def __init__(self, table: str, analysis: str) -> None:
+        super().__init__("common.missing_table", table=table, analysis=analysis)
+        self.table = table
+        self.analysis = analysis

@@ -1,0 +1,70 @@
+"""The message catalogue: every sentence a user reads, in English and Italian.
+
+Messages live in ``locales/<lang>/<domain>.yaml``; a key is ``<domain>.<name>``
+(``ingest.missing_column``). Placeholders use ``str.format`` syntax.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES: tuple[str, ...] = ("en", "it")
+DEFAULT_LANGUAGE = "en"
+
+
+class MissingMessage(KeyError):
+    """A key that is not in the catalogue of a language."""
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """All messages of one language, keyed ``domain.name``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    folder = resources.files("helpers") / "locales" / lang
+    merged: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        domain = entry.name.removesuffix(".yaml")
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for name, text in _flatten(data).items():
+            merged[f"{domain}.{name}"] = text
+    return merged
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{full}."))
+        else:
+            out[full] = str(value)
+    return out
+
+
+def current_language() -> str:
+    """The language from ``SMARKETING_LANG`` (default English)."""
+    lang = os.environ.get("SMARKETING_LANG", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, lang: str | None = None, /, **values: Any) -> str:
+    """The message ``key`` in ``lang``, with ``values`` filled in."""
+    lang = lang or current_language()
+    try:
+        text = catalogue(lang)[key]
+    except KeyError:
+        raise MissingMessage(f"message {key!r} is missing in language {lang!r}") from None
+    return text.format(**values) if values else text
+
+
+def has(key: str, lang: str | None = None) -> bool:
+    """Whether ``key`` exists in ``lang``."""
+    return key in catalogue(lang or current_language())

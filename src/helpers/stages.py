@@ -1,0 +1,159 @@
+"""The stage model: which funnel stages exist, in which order, and what each one means.
+
+The model is configuration (``stage_models/*.yaml`` or a user file), never code. Analyses ask
+the model for a stage by its *role* (``model.role("mql")``), so a model without a SAL stage
+(HubSpot) simply skips that handoff.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helpers.errors import KitError
+
+ROLES: tuple[str, ...] = (
+    "lead", "mql", "sal", "sql", "opportunity", "won", "lost", "rejected", "recycled",
+)
+PRESETS: tuple[str, ...] = ("default", "hubspot", "salesforce")
+
+
+class StageModelError(KitError):
+    """A stage model file that cannot be used (``problem`` is a short technical detail)."""
+
+    def __init__(self, problem: str, source: str = "stage model") -> None:
+        super().__init__("common.stage_model_invalid", source=source, problem=problem)
+
+
+def normalise_label(text: str) -> str:
+    """Lower-case, trimmed, single-spaced form used to match stage names."""
+    return re.sub(r"[\s_]+", " ", str(text).strip().lower())
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """Ordered funnel stages, side exits, role assignments and label aliases."""
+
+    name: str
+    funnel: tuple[str, ...]
+    exits: tuple[str, ...] = ()
+    roles: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """Every stage key: funnel first, then exits."""
+        return self.funnel + self.exits
+
+    def position(self, stage: str) -> int | None:
+        """Index of ``stage`` along the funnel, or None for an exit stage."""
+        return self.funnel.index(stage) if stage in self.funnel else None
+
+    def role(self, role: str) -> str | None:
+        """The stage key that plays ``role`` ("mql", "sql", ...), or None if the model has none."""
+        return self.roles.get(role)
+
+    def has_role(self, role: str) -> bool:
+        return self.role(role) is not None
+
+    def resolve(self, label: object) -> str | None:
+        """The stage key for a raw CRM label (key or alias, any case), or None if unknown."""
+        if label is None:
+            return None
+        norm = normalise_label(str(label))
+        if norm in self.stages:
+            return norm
+        return self.aliases.get(norm)
+
+    def funnel_between(self, start: str, end: str) -> tuple[str, ...]:
+        """Funnel stages from ``start`` to ``end`` inclusive."""
+        i, j = self.funnel.index(start), self.funnel.index(end)
+        return self.funnel[i : j + 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        inverse: dict[str, list[str]] = {}
+        for alias, key in self.aliases.items():
+            inverse.setdefault(key, []).append(alias)
+        return {
+            "name": self.name,
+            "funnel": [{"key": k, "aliases": inverse.get(k, [])} for k in self.funnel],
+            "exits": [{"key": k, "aliases": inverse.get(k, [])} for k in self.exits],
+            "roles": dict(self.roles),
+        }
+
+
+def _stage_entries(raw: Any, section: str, source: str) -> list[tuple[str, list[str]]]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise StageModelError(f"'{section}' must be a list of stages", source)
+    out = []
+    for item in raw:
+        if isinstance(item, str):
+            out.append((normalise_label(item), []))
+        elif isinstance(item, dict) and "key" in item:
+            aliases = item.get("aliases") or []
+            out.append((normalise_label(item["key"]), [normalise_label(a) for a in aliases]))
+        else:
+            raise StageModelError(f"each entry of '{section}' needs a 'key'", source)
+    return out
+
+
+def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> StageModel:
+    """Build and check a model from parsed YAML."""
+    if not isinstance(data, dict):
+        raise StageModelError(f"expected a mapping with 'funnel:'", source)
+    funnel = _stage_entries(data.get("funnel") or data.get("stages"), "funnel", source)
+    exits = _stage_entries(data.get("exits"), "exits", source)
+    if len(funnel) < 2:
+        raise StageModelError(f"'funnel' needs at least two stages", source)
+    keys = [k for k, _ in funnel + exits]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise StageModelError(f"stages listed twice: {', '.join(dupes)}", source)
+    aliases: dict[str, str] = {}
+    for key, names in funnel + exits:
+        for name in names:
+            aliases.setdefault(name, key)
+    roles = {str(r): normalise_label(s) for r, s in (data.get("roles") or {}).items()}
+    if not roles:
+        roles = {r: r for r in ROLES if r in keys}
+    unknown_roles = sorted(set(roles) - set(ROLES))
+    if unknown_roles:
+        raise StageModelError(f"unknown roles {', '.join(unknown_roles)}; roles are {', '.join(ROLES)}", source)
+    bad = sorted(s for s in roles.values() if s not in keys)
+    if bad:
+        raise StageModelError(f"roles point at stages that do not exist: {', '.join(bad)}", source)
+    for needed in ("mql", "won"):
+        if needed not in roles:
+            raise StageModelError(f"the model needs a stage with role '{needed}'", source)
+    return StageModel(
+        name=str(data.get("name", "custom")),
+        funnel=tuple(k for k, _ in funnel),
+        exits=tuple(k for k, _ in exits),
+        roles=roles,
+        aliases=aliases,
+    )
+
+
+def load_stage_model(name_or_path: str | Path = "default") -> StageModel:
+    """A preset by name (``default``, ``hubspot``, ``salesforce``) or a YAML file."""
+    text: str
+    source = str(name_or_path)
+    if str(name_or_path) in PRESETS:
+        text = (resources.files("helpers") / "stage_models" / f"{name_or_path}.yaml").read_text(
+            encoding="utf-8"
+        )
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise KitError(
+                "common.stage_model_not_found", name=str(name_or_path), presets=", ".join(PRESETS)
+            )
+        text = path.read_text(encoding="utf-8")
+    return stage_model_from_dict(yaml.safe_load(text), source)
