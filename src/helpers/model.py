@@ -38,16 +38,16 @@ LEADS_SCHEMA = pa.DataFrameSchema(
     {
         "lead_id": _s(nullable=False, required=True, unique=True),
         "created_at": _ts(nullable=False, required=True),
-        "source": _s(),            # organic_search, paid_search, event, outbound_email, referral...
+        "source": _s(),  # organic_search, paid_search, event, outbound_email, referral...
         "channel": _s(checks=pa.Check.isin(CHANNELS)),
         "persona": _s(),
-        "segment": _s(),           # company size band or any client segment
+        "segment": _s(),  # company size band or any client segment
         "region": _s(),
         "industry": _s(),
         "country": _s(),
         "company_size": pa.Column(float, nullable=True, required=False, checks=pa.Check.ge(0)),
-        "sdr": _s(),               # marketing-side qualifier (SDR/BDR)
-        "owner": _s(),             # sales rep (AE) who owns the lead
+        "sdr": _s(),  # marketing-side qualifier (SDR/BDR)
+        "owner": _s(),  # sales rep (AE) who owns the lead
         "email": _s(),
         "phone": _s(),
         "first_name": _s(),
@@ -66,7 +66,7 @@ STAGE_HISTORY_SCHEMA = pa.DataFrameSchema(
         "stage": _s(nullable=False, required=True),
         "entered_at": _ts(nullable=False, required=True),
         "exited_at": _ts(),
-        "reason": _s(),            # rejection / loss reason code
+        "reason": _s(),  # rejection / loss reason code
     },
     strict=False,
     name="stage_history",
@@ -95,7 +95,7 @@ ACTIVITIES_SCHEMA = pa.DataFrameSchema(
         "lead_id": _s(nullable=False, required=True),
         "owner": _s(),
         "side": _s(checks=pa.Check.isin(TEAMS)),
-        "type": _s(),              # call, email, meeting, ...
+        "type": _s(),  # call, email, meeting, ...
         "at": _ts(nullable=False, required=True),
     },
     strict=False,
@@ -106,7 +106,7 @@ SURVEY_SCHEMA = pa.DataFrameSchema(
     {
         "respondent_id": _s(nullable=False, required=True),
         "team": _s(nullable=False, required=True, checks=pa.Check.isin(TEAMS)),
-        "wave": _s(nullable=False, required=True),       # "before", "after" or a date
+        "wave": _s(nullable=False, required=True),  # "before", "after" or a date
         "item_id": _s(nullable=False, required=True),
         "score": pa.Column(int, nullable=False, required=True, checks=pa.Check.in_range(1, 5)),
     },

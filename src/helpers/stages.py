@@ -18,7 +18,15 @@ import yaml
 from helpers.errors import KitError
 
 ROLES: tuple[str, ...] = (
-    "lead", "mql", "sal", "sql", "opportunity", "won", "lost", "rejected", "recycled",
+    "lead",
+    "mql",
+    "sal",
+    "sql",
+    "opportunity",
+    "won",
+    "lost",
+    "rejected",
+    "recycled",
 )
 PRESETS: tuple[str, ...] = ("default", "hubspot", "salesforce")
 
@@ -107,11 +115,11 @@ def _stage_entries(raw: Any, section: str, source: str) -> list[tuple[str, list[
 def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> StageModel:
     """Build and check a model from parsed YAML."""
     if not isinstance(data, dict):
-        raise StageModelError(f"expected a mapping with 'funnel:'", source)
+        raise StageModelError("expected a mapping with 'funnel:'", source)
     funnel = _stage_entries(data.get("funnel") or data.get("stages"), "funnel", source)
     exits = _stage_entries(data.get("exits"), "exits", source)
     if len(funnel) < 2:
-        raise StageModelError(f"'funnel' needs at least two stages", source)
+        raise StageModelError("'funnel' needs at least two stages", source)
     keys = [k for k, _ in funnel + exits]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
@@ -125,7 +133,9 @@ def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> 
         roles = {r: r for r in ROLES if r in keys}
     unknown_roles = sorted(set(roles) - set(ROLES))
     if unknown_roles:
-        raise StageModelError(f"unknown roles {', '.join(unknown_roles)}; roles are {', '.join(ROLES)}", source)
+        raise StageModelError(
+            f"unknown roles {', '.join(unknown_roles)}; roles are {', '.join(ROLES)}", source
+        )
     bad = sorted(s for s in roles.values() if s not in keys)
     if bad:
         raise StageModelError(f"roles point at stages that do not exist: {', '.join(bad)}", source)
