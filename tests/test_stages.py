@@ -41,7 +41,10 @@ def test_positions_follow_the_funnel_and_exits_have_none():
         ({"funnel": ["lead"]}, "at least two"),
         ({"funnel": ["lead", "mql", "lead"], "roles": {"mql": "mql", "won": "lead"}}, "twice"),
         ({"funnel": ["lead", "mql"], "roles": {"mql": "mql", "won": "nope"}}, "do not exist"),
-        ({"funnel": ["lead", "mql"], "roles": {"mql": "mql", "x": "lead", "won": "mql"}}, "x"),
+        (
+            {"funnel": ["lead", "mql"], "roles": {"mql": "mql", "x": "lead", "won": "mql"}},
+            "unknown roles x",
+        ),
         ({"funnel": ["a", "b"]}, "role 'mql'"),
         ("not a mapping", "mapping"),
     ],
