@@ -1,0 +1,1015 @@
+"""Funnel and handoff analytics on the canonical tables.
+
+Every function takes canonical DataFrames (or :class:`~helpers.model.CrmData`) and a
+:class:`~helpers.stages.StageModel`, returns a DataFrame or a small frozen dataclass, and does no
+I/O. Everything is vectorised (groupby / merge / numpy): cost grows linearly with the rows.
+
+Reaching a stage. A lead *reaches* a funnel stage when it has an entry for that stage **or for
+any later funnel stage**: a skipped stage counts as passed, at the time the lead entered the next
+stage it did reach. Exit stages (lost, rejected, recycled...) never count as reaching anything.
+
+Cohorts. Conversion is measured on *entry cohorts* (the leads that entered ``from_stage`` in a
+period), never on a snapshot of current status, which undercounts early stages.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.errors import KitError, MissingTableError
+from helpers.messages import t
+from helpers.model import CrmData
+from helpers.stages import StageModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from helpers.sla import SlaTerms
+
+HOUR = pd.Timedelta(hours=1)
+DAY = pd.Timedelta(days=1)
+RESPONSE_BINS: tuple[float, ...] = (0.0, 1.0, 4.0, 24.0, np.inf)
+RESPONSE_BIN_LABELS: tuple[str, ...] = ("<=1h", "1-4h", "4-24h", ">24h")
+RECYCLE_CAP = 3  # recycle loops are reported as 1, 2, "3+"
+STALE_FACTOR = 2.0  # stale = open in a stage over twice its median time
+
+
+# --------------------------------------------------------------------------------------------
+# small shared pieces
+# --------------------------------------------------------------------------------------------
+
+
+def wilson(successes: Any, trials: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (vectorised); NaN where ``trials`` is 0."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    safe_n = np.where(n > 0, n, 1.0)
+    low, high = proportion_confint(np.minimum(k, safe_n), safe_n, alpha=alpha, method="wilson")
+    low = np.where(n > 0, low, np.nan)
+    high = np.where(n > 0, high, np.nan)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+def _rate_columns(df: pd.DataFrame, k: str, n: str, prefix: str = "") -> pd.DataFrame:
+    """Add ``<prefix>rate``, ``<prefix>ci_low``, ``<prefix>ci_high`` from count columns."""
+    trials = df[n].to_numpy(dtype=float)
+    succ = df[k].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(trials > 0, succ / np.where(trials > 0, trials, 1.0), np.nan)
+    low, high = wilson(succ, trials)
+    return df.assign(**{f"{prefix}rate": rate, f"{prefix}ci_low": low, f"{prefix}ci_high": high})
+
+
+def _ts(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _as_of(as_of: Any, *frames_cols: tuple[pd.DataFrame | None, str]) -> pd.Timestamp:
+    """``as_of`` as a UTC timestamp; by default the latest timestamp seen in the data."""
+    if as_of is not None:
+        return _ts(as_of)
+    latest = [df[col].max() for df, col in frames_cols if df is not None and col in df and len(df)]
+    latest = [x for x in latest if pd.notna(x)]
+    return max(latest) if latest else pd.Timestamp.now(tz="UTC")
+
+
+def _stage_key(model: StageModel, stage_or_role: str) -> str:
+    """A funnel stage key from a stage key or a role name."""
+    if stage_or_role in model.funnel:
+        return stage_or_role
+    key = model.role(stage_or_role)
+    if key is None or key not in model.funnel:
+        raise KitError("funnel.unknown_stage", stage=stage_or_role, funnel=", ".join(model.funnel))
+    return key
+
+
+def _need_columns(df: pd.DataFrame, cols: Sequence[str], table: str, analysis: str) -> None:
+    for col in cols:
+        if col not in df.columns:
+            raise MissingTableError(f"{table}.{col}", analysis)
+
+
+def reach_times(
+    stage_history: pd.DataFrame, model: StageModel, *, leads: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per lead (index ``lead_id``), one column per funnel stage: when it was reached.
+
+    A stage is reached at its first entry or, when skipped, at the first entry of any later
+    funnel stage (NaT when never reached). With ``leads``, every lead reaches the first funnel
+    stage at ``created_at`` at the latest, so leads with no history still count at the top.
+    """
+    _need_columns(stage_history, ("lead_id", "stage", "entered_at"), "stage_history", "funnel")
+    funnel = list(model.funnel)
+    sh = stage_history.loc[stage_history["stage"].isin(funnel), ["lead_id", "stage", "entered_at"]]
+    first = sh.groupby(["lead_id", "stage"], sort=False)["entered_at"].min().unstack("stage")
+    first = first.reindex(columns=funnel)
+    if leads is not None:
+        created = leads.set_index("lead_id")["created_at"]
+        first = first.reindex(first.index.union(created.index))
+        first[funnel[0]] = _utc_column(first[funnel[0]]).fillna(created.reindex(first.index))
+    # reverse cumulative minimum: earliest entry at this stage or any later one
+    nat = np.iinfo("int64").min
+    big = np.iinfo("int64").max
+    ints = (
+        np.column_stack(
+            [
+                _utc_column(first[s]).dt.tz_localize(None).to_numpy("datetime64[us]").view("int64")
+                for s in funnel
+            ]
+        )
+        if len(first)
+        else np.empty((0, len(funnel)), dtype="int64")
+    )
+    ints = np.where(ints == nat, big, ints)
+    later_min = np.minimum.accumulate(ints[:, ::-1], axis=1)[:, ::-1]
+    reached = np.where(ints != big, ints, later_min)
+    reached = np.where(reached == big, nat, reached).view("datetime64[us]")
+    index = pd.Index(first.index, name="lead_id")
+    return pd.DataFrame(
+        {
+            s: pd.Series(reached[:, i], index=index).dt.tz_localize("UTC")
+            for i, s in enumerate(funnel)
+        },
+        index=index,
+    )
+
+
+def _utc_column(col: pd.Series) -> pd.Series:
+    """A column as ``datetime64[us, UTC]`` (an all-missing column becomes NaT)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return col.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    return pd.to_datetime(col, utc=True).astype("datetime64[us, UTC]")
+
+
+def _exit_times(stage_history: pd.DataFrame, model: StageModel) -> pd.Series:
+    """First entry into a terminal exit (any exit but recycled) per lead."""
+    recycled = model.role("recycled")
+    exits = [s for s in model.exits if s != recycled]
+    sh = stage_history.loc[stage_history["stage"].isin(exits)]
+    return sh.groupby("lead_id")["entered_at"].min()
+
+
+def _attach_segments(
+    frame: pd.DataFrame, by: Sequence[str], leads: pd.DataFrame | None, analysis: str
+) -> pd.DataFrame:
+    """Join lead columns named in ``by`` on the ``lead_id`` index (missing values -> "unknown")."""
+    cols = [c for c in by if c not in frame.columns]
+    if not cols:
+        return frame
+    if leads is None:
+        raise MissingTableError("leads", analysis)
+    _need_columns(leads, cols, "leads", analysis)
+    seg = (
+        leads.set_index("lead_id")[cols]
+        .astype("str")
+        .where(leads.set_index("lead_id")[cols].notna(), "unknown")
+    )
+    joined = frame.join(seg, how="left")
+    for c in cols:
+        joined[c] = joined[c].fillna("unknown")
+    return joined
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+# --------------------------------------------------------------------------------------------
+# cohort conversion and time to convert
+# --------------------------------------------------------------------------------------------
+
+
+def cohort_conversion(
+    stage_history: pd.DataFrame,
+    model: StageModel,
+    from_stage: str,
+    to_stage: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    leads: pd.DataFrame | None = None,
+    period: str | None = "M",
+    within_days: float | None = None,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """Conversion ``from_stage`` -> ``to_stage`` on entry cohorts, with Wilson 95% intervals.
+
+    Rows: one per cohort ``period`` (the period the lead entered ``from_stage``; ``period=None``
+    pools all) and per value of each ``by`` lead column. Columns ``n`` (cohort size),
+    ``converted`` (reached ``to_stage`` by ``as_of``), ``rate``, ``ci_low``, ``ci_high``; with
+    ``within_days`` also ``n_mature`` (leads whose window has fully elapsed by ``as_of``),
+    ``converted_within`` and ``within_rate`` / ``within_ci_*`` computed on mature leads only.
+    Stages may be given as keys or roles.
+    """
+    src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
+    reach = reach_times(stage_history, model)
+    when = _as_of(as_of, (stage_history, "entered_at"))
+    start, end = reach[src], reach[dst]
+    keep = start.notna() & (start <= when)
+    frame = pd.DataFrame({"start": start[keep], "end": end[keep]})
+    frame["converted"] = frame["end"].notna() & (frame["end"] <= when)
+    keys = _as_list(by)
+    if period is not None:
+        frame["cohort"] = frame["start"].dt.tz_localize(None).dt.to_period(period).astype("str")
+        keys = ["cohort", *[k for k in keys if k not in ("cohort", "period")]]
+    frame = _attach_segments(frame, [k for k in keys if k != "cohort"], leads, "cohort_conversion")
+    aggs: dict[str, tuple[str, str]] = {
+        "n": ("converted", "size"),
+        "converted": ("converted", "sum"),
+    }
+    if within_days is not None:
+        window = pd.Timedelta(days=within_days)
+        frame["mature"] = frame["start"] + window <= when
+        frame["within"] = (
+            frame["mature"] & frame["converted"] & (frame["end"] - frame["start"] <= window)
+        )
+        aggs |= {"n_mature": ("mature", "sum"), "converted_within": ("within", "sum")}
+    grouper = keys or np.zeros(len(frame), dtype="int8")
+    out = frame.groupby(grouper, sort=True, observed=True).agg(**aggs)
+    out = out.reset_index() if keys else out.reset_index(drop=True)
+    if out.empty and not keys:
+        out = pd.DataFrame({name: [0] for name in aggs})
+    out = _rate_columns(out, "converted", "n")
+    if within_days is not None:
+        out = _rate_columns(out, "converted_within", "n_mature", prefix="within_")
+    return out.astype(
+        {c: "int64" for c in ("n", "converted", "n_mature", "converted_within") if c in out}
+    )
+
+
+def _durations(
+    stage_history: pd.DataFrame,
+    model: StageModel,
+    from_stage: str,
+    to_stage: str,
+    by: Sequence[str],
+    leads: pd.DataFrame | None,
+    as_of: Any,
+) -> pd.DataFrame:
+    """Per lead: ``days`` from entering ``from_stage`` and ``event`` (converted) for survival.
+
+    Leads that converted by ``as_of`` are events at their conversion time. Every other lead is
+    censored at ``as_of``: open leads because they may still convert, and leads that left the
+    funnel (lost, rejected) because they stay at risk without converting, which makes
+    ``1 - KM`` the cumulative share converted.
+    """
+    src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
+    reach = reach_times(stage_history, model)
+    when = _as_of(as_of, (stage_history, "entered_at"))
+    start, end = reach[src], reach[dst]
+    keep = start.notna() & (start <= when)
+    frame = pd.DataFrame({"start": start[keep], "end": end[keep]})
+    frame["event"] = frame["end"].notna() & (frame["end"] <= when)
+    stop = frame["end"].where(frame["event"], when)
+    frame["days"] = ((stop - frame["start"]) / DAY).clip(lower=0.0)
+    return _attach_segments(frame, by, leads, "time_to_convert")
+
+
+def _km(days: np.ndarray, event: np.ndarray) -> Any:
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    return SurvfuncRight(days, event.astype(int))
+
+
+def _km_prob(sf: Any, horizon: float) -> float:
+    """P(converted within ``horizon`` days) = 1 - S(horizon) from a fitted KM."""
+    times, surv = sf.surv_times, sf.surv_prob
+    idx = np.searchsorted(times, horizon, side="right") - 1
+    return float(1.0 - surv[idx]) if idx >= 0 else 0.0
+
+
+def time_to_convert(
+    stage_history: pd.DataFrame,
+    model: StageModel,
+    from_stage: str,
+    to_stage: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    leads: pd.DataFrame | None = None,
+    as_of: Any = None,
+    horizons: Sequence[int] = (30, 60, 90),
+) -> pd.DataFrame:
+    """Time from entering ``from_stage`` to reaching ``to_stage``, with censoring.
+
+    Per group: ``n``, ``converted``, ``median_days`` / ``p75_days`` / ``p90_days`` among
+    converters, Kaplan-Meier ``p_within_<h>d`` (share converted within ``h`` days, open leads
+    censored), and ``km_median_days``: the time by which half the cohort has converted, NaN
+    with ``km_median_reached = False`` when fewer than half ever do.
+    """
+    keys = _as_list(by)
+    frame = _durations(stage_history, model, from_stage, to_stage, keys, leads, as_of)
+    gkeys = keys or ["_all"]
+    if not keys:
+        frame["_all"] = 0
+    conv = frame.loc[frame["event"]]
+    counts = frame.groupby(gkeys, observed=True).agg(
+        n=("event", "size"), converted=("event", "sum")
+    )
+    q = conv.groupby(gkeys, observed=True)["days"].quantile([0.5, 0.75, 0.9]).unstack()
+    q.columns = ["median_days", "p75_days", "p90_days"]
+    out = counts.join(q, how="left")
+    km_rows = []
+    for key, grp in frame.groupby(gkeys, observed=True):
+        row: dict[str, Any] = {}
+        if grp["event"].any():
+            sf = _km(grp["days"].to_numpy(float), grp["event"].to_numpy())
+            for h in horizons:
+                row[f"p_within_{h}d"] = _km_prob(sf, float(h))
+            reached = bool(sf.surv_prob.min() <= 0.5)
+            row["km_median_days"] = float(sf.quantile(0.5)) if reached else np.nan
+            row["km_median_reached"] = reached
+        else:
+            row |= {f"p_within_{h}d": 0.0 for h in horizons}
+            row |= {"km_median_days": np.nan, "km_median_reached": False}
+        km_rows.append(pd.Series(row, name=key))
+    km = pd.DataFrame(km_rows, index=out.index)
+    out = out.join(km)
+    out = out.reset_index(drop=not keys)
+    return out.astype({"n": "int64", "converted": "int64"})
+
+
+def conversion_curve(
+    stage_history: pd.DataFrame,
+    model: StageModel,
+    from_stage: str,
+    to_stage: str,
+    *,
+    by: str | None = None,
+    leads: pd.DataFrame | None = None,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """Kaplan-Meier curve of the share converted over days since entering ``from_stage``.
+
+    Columns: ``group`` (the ``by`` value, or "all"), ``days``, ``p_converted``, ``ci_low``,
+    ``ci_high`` (pointwise 95% from the KM standard error, clipped to [0, 1]).
+    """
+    keys = _as_list(by)
+    frame = _durations(stage_history, model, from_stage, to_stage, keys, leads, as_of)
+    parts = []
+    groups = frame.groupby(keys, observed=True) if keys else [("all", frame)]
+    for key, grp in groups:
+        label = key[0] if isinstance(key, tuple) else key
+        if not grp["event"].any():
+            continue
+        sf = _km(grp["days"].to_numpy(float), grp["event"].to_numpy())
+        p = 1.0 - sf.surv_prob
+        se = np.nan_to_num(sf.surv_prob_se)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": str(label),
+                    "days": np.r_[0.0, sf.surv_times],
+                    "p_converted": np.r_[0.0, p],
+                    "ci_low": np.r_[0.0, np.clip(p - 1.96 * se, 0, 1)],
+                    "ci_high": np.r_[0.0, np.clip(p + 1.96 * se, 0, 1)],
+                }
+            )
+        )
+    cols = ["group", "days", "p_converted", "ci_low", "ci_high"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+# --------------------------------------------------------------------------------------------
+# funnel summary
+# --------------------------------------------------------------------------------------------
+
+
+def funnel_summary(crm: CrmData, *, as_of: Any = None) -> pd.DataFrame:
+    """Leads reaching each funnel stage, step conversion and conversion from the top.
+
+    Columns: ``stage``, ``reached``, ``step_rate`` / ``step_ci_low`` / ``step_ci_high``
+    (share of the previous stage that reached this one), ``from_top`` (share of the first
+    stage). Every lead in ``leads`` counts at the first stage.
+    """
+    sh = crm.require("stage_history", "funnel_summary")
+    model = crm.stage_model
+    reach = reach_times(sh, model, leads=crm.leads)
+    when = _as_of(as_of, (sh, "entered_at"), (crm.leads, "created_at"))
+    counts = (reach.notna() & (reach <= when)).sum().astype("int64")
+    out = pd.DataFrame({"stage": list(model.funnel), "reached": counts.to_numpy()})
+    out["previous"] = out["reached"].shift(1)
+    out = _rate_columns(out, "reached", "previous", prefix="step_")
+    out = out.rename(columns={"step_rate": "step_rate"})
+    top = out["reached"].iloc[0]
+    out["from_top"] = out["reached"] / top if top else np.nan
+    return out.drop(columns="previous")
+
+
+# --------------------------------------------------------------------------------------------
+# response time (calendar or business hours)
+# --------------------------------------------------------------------------------------------
+
+
+def business_hours_between(
+    start: pd.Series,
+    end: pd.Series,
+    *,
+    tz: str = "UTC",
+    open_hour: float = 9.0,
+    close_hour: float = 18.0,
+    holidays: Sequence[Any] = (),
+) -> pd.Series:
+    """Business hours between two timestamp columns (vectorised with ``numpy.busday_count``).
+
+    Weekdays from ``open_hour`` to ``close_hour`` in local time ``tz``, minus ``holidays``
+    (dates). Negative spans give 0; NaT gives NaN.
+    """
+    s = start.dt.tz_convert(tz).dt.tz_localize(None) if start.dt.tz is not None else start
+    e = end.dt.tz_convert(tz).dt.tz_localize(None) if end.dt.tz is not None else end
+    missing = (s.isna() | e.isna()).to_numpy()
+    s_np = s.to_numpy("datetime64[us]")
+    e_np = e.to_numpy("datetime64[us]")
+    s_np = np.where(missing, np.datetime64("2000-01-03"), s_np).astype("datetime64[us]")
+    e_np = np.where(missing, np.datetime64("2000-01-03"), e_np).astype("datetime64[us]")
+    e_np = np.maximum(e_np, s_np)
+    hol = np.array(
+        [np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]"
+    )
+    sd, ed = s_np.astype("datetime64[D]"), e_np.astype("datetime64[D]")
+    hours_s = (s_np - sd).astype("timedelta64[us]").astype("int64") / 3.6e9
+    hours_e = (e_np - ed).astype("timedelta64[us]").astype("int64") / 3.6e9
+    day_len = close_hour - open_hour
+    clip_s = np.clip(hours_s, open_hour, close_hour)
+    clip_e = np.clip(hours_e, open_hour, close_hour)
+    bus_s = np.is_busday(sd, holidays=hol)
+    bus_e = np.is_busday(ed, holidays=hol)
+    same = sd == ed
+    between = np.busday_count(sd + 1, ed, holidays=hol)
+    between = np.where(same, 0, np.maximum(between, 0))
+    first = np.where(bus_s, close_hour - clip_s, 0.0)
+    last = np.where(bus_e, clip_e - open_hour, 0.0)
+    total = np.where(same, np.where(bus_s, clip_e - clip_s, 0.0), first + last + between * day_len)
+    total = np.where(missing, np.nan, np.maximum(total, 0.0))
+    return pd.Series(total, index=start.index, dtype=float)
+
+
+def holiday_dates(country: str | None, years: Sequence[int]) -> list[Any]:
+    """Public holidays of ``country`` (ISO code, e.g. "IT") for ``years`` via ``holidays``."""
+    if not country:
+        return []
+    import holidays as hol
+
+    return sorted(hol.country_holidays(country, years=list(years)).keys())
+
+
+def _sales_activities(activities: pd.DataFrame) -> pd.DataFrame:
+    acts = activities
+    if "side" in acts.columns:
+        acts = acts.loc[acts["side"].isna() | (acts["side"] == "sales")]
+    return acts
+
+
+def response_times(
+    crm: CrmData,
+    *,
+    from_role: str = "mql",
+    business_hours: bool = False,
+    tz: str = "UTC",
+    open_hour: float = 9.0,
+    close_hour: float = 18.0,
+    holiday_country: str | None = None,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """Per lead that reached ``from_role``: first sales touch at or after it, and the gap.
+
+    Columns: ``lead_id``, ``start_at`` (reached ``from_role``), ``first_touch_at`` (NaT if none
+    by ``as_of``), ``hours`` (calendar hours, or business hours when ``business_hours``),
+    ``touched`` (bool). Sales touches are activities with ``side == "sales"`` (all activities
+    when the table has no ``side``).
+    """
+    sh = crm.require("stage_history", "response_times")
+    acts = _sales_activities(crm.require("activities", "response_times"))
+    model = crm.stage_model
+    stage = _stage_key(model, from_role)
+    when = _as_of(as_of, (sh, "entered_at"), (acts, "at"))
+    reach = reach_times(sh, model)[stage]
+    start = reach[reach.notna() & (reach <= when)].rename("start_at")
+    pairs = acts[["lead_id", "at"]].merge(start, left_on="lead_id", right_index=True)
+    pairs = pairs.loc[(pairs["at"] >= pairs["start_at"]) & (pairs["at"] <= when)]
+    first = pairs.groupby("lead_id")["at"].min().rename("first_touch_at")
+    out = start.to_frame().join(first, how="left").reset_index()
+    out["touched"] = out["first_touch_at"].notna()
+    if business_hours:
+        years = range(out["start_at"].min().year, when.year + 1) if len(out) else []
+        out["hours"] = business_hours_between(
+            out["start_at"],
+            out["first_touch_at"],
+            tz=tz,
+            open_hour=open_hour,
+            close_hour=close_hour,
+            holidays=holiday_dates(holiday_country, list(years)),
+        )
+    else:
+        out["hours"] = (out["first_touch_at"] - out["start_at"]) / HOUR
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# handoff metrics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoffMetrics:
+    """Health of the marketing -> sales handoff. ``None`` fields could not be computed:
+    ``not_computed`` says why (catalogue keys)."""
+
+    as_of: str
+    mql_handed_over: int
+    accepted: int | None
+    acceptance_rate: float | None
+    acceptance_ci: tuple[float, float] | None
+    rejected: int
+    rejection_rate: float | None
+    rejection_ci: tuple[float, float] | None
+    rejection_reasons: pd.DataFrame
+    recycled_leads: int
+    recycle_loops: pd.DataFrame
+    never_worked: int | None
+    no_disposition: int
+    skipped_stages: pd.DataFrame
+    stale: pd.DataFrame
+    response_hours: dict[str, float] | None
+    response_basis: str
+    breaches: pd.DataFrame | None = None
+    not_computed: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key, value in list(out.items()):
+            if isinstance(value, pd.DataFrame):
+                out[key] = _records(value)
+        return out
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = df.copy()
+    for col in clean.columns:
+        if isinstance(clean[col].dtype, pd.DatetimeTZDtype):
+            clean[col] = clean[col].astype("str")
+    return [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+        for row in clean.to_dict(orient="records")
+    ]
+
+
+def _quantiles(values: pd.Series) -> dict[str, float] | None:
+    v = values.dropna()
+    if v.empty:
+        return None
+    q = v.quantile([0.5, 0.75, 0.9]).to_numpy()
+    return {"median": float(q[0]), "p75": float(q[1]), "p90": float(q[2]), "n": len(v)}
+
+
+def _stale(crm: CrmData, when: pd.Timestamp) -> pd.DataFrame:
+    """Open stage visits and deals older than ``STALE_FACTOR`` x the median completed time."""
+    cols = ["kind", "id", "stage", "days_open", "usual_days"]
+    parts: list[pd.DataFrame] = []
+    sh = crm.stage_history
+    model = crm.stage_model
+    if sh is not None and len(sh):
+        terminal = {model.role("won"), *model.exits}
+        visits = sh.loc[sh["entered_at"] <= when, ["lead_id", "stage", "entered_at"]].copy()
+        visits = visits.sort_values(["lead_id", "entered_at"], kind="stable")
+        nxt = visits.groupby("lead_id")["entered_at"].shift(-1)
+        exited = sh.loc[visits.index, "exited_at"] if "exited_at" in sh else nxt
+        visits["left"] = exited.where(exited.notna(), nxt)
+        visits["dur"] = (visits["left"] - visits["entered_at"]) / DAY
+        usual = visits.loc[visits["left"].notna()].groupby("stage")["dur"].median()
+        current = visits.loc[visits["left"].isna() & ~visits["stage"].isin(terminal)].copy()
+        current["days_open"] = (when - current["entered_at"]) / DAY
+        current["usual_days"] = current["stage"].map(usual)
+        hit = current.loc[current["days_open"] > STALE_FACTOR * current["usual_days"]]
+        parts.append(hit.assign(kind="lead").rename(columns={"lead_id": "id"})[cols])
+    opps = crm.opportunities
+    if opps is not None and len(opps) and "closed_at" in opps:
+        closed = opps.loc[opps["outcome"] != "open"]
+        cycle = ((closed["closed_at"] - closed["created_at"]) / DAY).median()
+        open_ = opps.loc[(opps["outcome"] == "open") & (opps["created_at"] <= when)].copy()
+        open_["days_open"] = (when - open_["created_at"]) / DAY
+        open_["usual_days"] = cycle
+        hit = open_.loc[open_["days_open"] > STALE_FACTOR * cycle]
+        stage = hit["stage"] if "stage" in hit else pd.Series("open", index=hit.index)
+        parts.append(
+            hit.assign(kind="deal", stage=stage).rename(columns={"opportunity_id": "id"})[cols]
+        )
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True).sort_values(
+        "days_open", ascending=False, ignore_index=True
+    )
+
+
+def handoff_metrics(
+    crm: CrmData, *, as_of: Any = None, sla: SlaTerms | None = None
+) -> HandoffMetrics:
+    """Acceptance and rejection, recycling, leakage, stale items, response time, SLA breaches.
+
+    - acceptance rate = MQLs that reached the SAL stage / MQLs handed over (skipped, with a
+      ``not_computed`` note, when the stage model has no SAL);
+    - rejected = MQLs with a ``rejected`` entry after their MQL time, with the reason mix;
+    - recycle loops per lead, capped at ``RECYCLE_CAP`` ("3+");
+    - never worked = MQLs with no sales touch and no later stage nor exit (needs activities);
+    - no disposition = MQLs that neither progressed nor exited;
+    - skipped stages = leads that reached a later stage without an entry for this one;
+    - stale = open leads / deals older than twice the median time in that stage;
+    - response time = first sales touch minus MQL time (business hours when ``sla`` says so).
+    """
+    sh = crm.require("stage_history", "handoff_metrics")
+    model = crm.stage_model
+    when = _as_of(as_of, (sh, "entered_at"))
+    sh = sh.loc[sh["entered_at"] <= when]
+    reach = reach_times(sh, model)
+    mql = model.role("mql")
+    mql_at = reach[mql].dropna()
+    n_mql = len(mql_at)
+    notes: dict[str, str] = {}
+
+    sal = model.role("sal")
+    accepted = acc_rate = acc_ci = None
+    if sal is None or sal not in reach:
+        notes["acceptance_rate"] = "funnel.note_no_sal"
+    else:
+        accepted = int(reach.loc[mql_at.index, sal].notna().sum())
+        lo, hi = wilson(accepted, n_mql)
+        acc_rate = accepted / n_mql if n_mql else None
+        acc_ci = (float(lo), float(hi)) if n_mql else None
+
+    rej_stage = model.role("rejected")
+    rej = sh.loc[sh["stage"] == rej_stage] if rej_stage else sh.iloc[:0]
+    rej = rej.merge(mql_at.rename("mql_at"), left_on="lead_id", right_index=True)
+    rej = rej.loc[rej["entered_at"] >= rej["mql_at"]].sort_values("entered_at")
+    rej = rej.drop_duplicates("lead_id")
+    n_rej = len(rej)
+    lo, hi = wilson(n_rej, n_mql)
+    reasons_src = rej["reason"] if "reason" in rej else pd.Series("unknown", index=rej.index)
+    reasons = (
+        reasons_src.fillna("unknown").value_counts().rename_axis("reason").reset_index(name="n")
+    )
+    reasons["share"] = reasons["n"] / n_rej if n_rej else np.nan
+
+    rec_stage = model.role("recycled")
+    rec = sh.loc[sh["stage"] == rec_stage] if rec_stage else sh.iloc[:0]
+    loops = rec.groupby("lead_id").size().clip(upper=RECYCLE_CAP)
+    loop_tab = loops.value_counts().reindex(range(1, RECYCLE_CAP + 1), fill_value=0)
+    loop_tab = pd.DataFrame(
+        {
+            "loops": [str(i) if i < RECYCLE_CAP else f"{RECYCLE_CAP}+" for i in loop_tab.index],
+            "leads": loop_tab.to_numpy(dtype="int64"),
+        }
+    )
+
+    # progressed beyond MQL, or took any exit after it
+    pos = model.funnel.index(mql)
+    later = list(model.funnel[pos + 1 :])
+    progressed = reach.loc[mql_at.index, later].notna().any(axis=1) if later else False
+    ex = sh.loc[sh["stage"].isin(model.exits)].merge(
+        mql_at.rename("mql_at"), left_on="lead_id", right_index=True
+    )
+    exited_ids = set(ex.loc[ex["entered_at"] >= ex["mql_at"], "lead_id"])
+    exited = mql_at.index.isin(list(exited_ids))
+    open_mql = ~np.asarray(progressed) & ~exited
+    no_disposition = int(open_mql.sum())
+
+    never_worked = None
+    resp: dict[str, float] | None = None
+    basis = "calendar"
+    if crm.has("activities"):
+        kw: dict[str, Any] = {}
+        if sla is not None and sla.business_hours:
+            basis = "business"
+            kw = dict(
+                business_hours=True,
+                tz=sla.timezone,
+                open_hour=sla.open_hour,
+                close_hour=sla.close_hour,
+                holiday_country=sla.holiday_country,
+            )
+        rt = response_times(crm, from_role="mql", as_of=when, **kw)
+        touched = rt.set_index("lead_id")["touched"].reindex(mql_at.index, fill_value=False)
+        never_worked = int((open_mql & ~touched.to_numpy()).sum())
+        resp = _quantiles(rt["hours"])
+    else:
+        notes["never_worked"] = "funnel.note_no_activities"
+        notes["response_hours"] = "funnel.note_no_activities"
+
+    skipped_rows = []
+    present = sh.loc[sh["stage"].isin(model.funnel)].groupby(["lead_id", "stage"]).size()
+    present = present.unstack("stage").reindex(columns=list(model.funnel)).notna()
+    present = present.reindex(reach.index, fill_value=False)
+    reached = reach.notna()
+    for stage in model.funnel[1:-1]:
+        skipped_rows.append(
+            {"stage": stage, "leads": int((reached[stage] & ~present[stage]).sum())}
+        )
+    skipped = pd.DataFrame(skipped_rows, columns=["stage", "leads"])
+
+    breaches = None
+    if sla is not None:
+        from helpers.sla import sla_compliance
+
+        breaches = sla_compliance(crm, sla, as_of=when).breaches
+
+    return HandoffMetrics(
+        as_of=when.isoformat(),
+        mql_handed_over=n_mql,
+        accepted=accepted,
+        acceptance_rate=acc_rate,
+        acceptance_ci=acc_ci,
+        rejected=n_rej,
+        rejection_rate=n_rej / n_mql if n_mql else None,
+        rejection_ci=(float(lo), float(hi)) if n_mql else None,
+        rejection_reasons=reasons,
+        recycled_leads=len(loops),
+        recycle_loops=loop_tab,
+        never_worked=never_worked,
+        no_disposition=no_disposition,
+        skipped_stages=skipped,
+        stale=_stale(crm, when),
+        response_hours=resp,
+        response_basis=basis,
+        breaches=breaches,
+        not_computed=notes,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# velocity and coverage
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SalesVelocity:
+    """Sales velocity = open opportunities x average deal size x win rate / cycle (days)."""
+
+    as_of: str
+    window_days: int
+    open_opportunities: int
+    avg_deal_size: float
+    win_rate: float
+    win_rate_ci: tuple[float, float]
+    cycle_days: float
+    velocity_per_day: float
+    velocity_range: tuple[float, float]
+    closed_in_window: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sales_velocity(
+    opportunities: pd.DataFrame, *, as_of: Any, window_days: int = 365
+) -> SalesVelocity:
+    """Velocity from deals open at ``as_of`` and deals closed in the ``window_days`` before.
+
+    Average deal size and cycle length come from deals won in the window; the win rate is
+    won / (won + lost) there, and ``velocity_range`` uses its Wilson interval.
+    """
+    _need_columns(opportunities, ("closed_at",), "opportunities", "sales_velocity")
+    when = _ts(as_of)
+    o = opportunities
+    created = o["created_at"] <= when
+    is_open = created & (o["closed_at"].isna() | (o["closed_at"] > when) | (o["outcome"] == "open"))
+    in_window = (o["closed_at"] <= when) & (o["closed_at"] > when - pd.Timedelta(days=window_days))
+    closed = o.loc[in_window & o["outcome"].isin(["won", "lost"])]
+    won = closed.loc[closed["outcome"] == "won"]
+    if won.empty:
+        raise KitError("funnel.no_won_deals", days=window_days)
+    n_open = int(is_open.sum())
+    avg = float(won["amount"].mean())
+    rate = len(won) / len(closed)
+    lo, hi = wilson(len(won), len(closed))
+    cycle = float(((won["closed_at"] - won["created_at"]) / DAY).mean())
+    cycle = max(cycle, 1.0 / 24)  # a same-hour close would divide by ~0
+    v = n_open * avg * rate / cycle
+    return SalesVelocity(
+        as_of=when.isoformat(),
+        window_days=int(window_days),
+        open_opportunities=n_open,
+        avg_deal_size=avg,
+        win_rate=rate,
+        win_rate_ci=(float(lo), float(hi)),
+        cycle_days=cycle,
+        velocity_per_day=v,
+        velocity_range=(n_open * avg * float(lo) / cycle, n_open * avg * float(hi) / cycle),
+        closed_in_window=len(closed),
+    )
+
+
+@dataclass(frozen=True)
+class PipelineCoverage:
+    """Open pipeline value / remaining target; ``rule_of_thumb`` is a convention, not a law."""
+
+    open_value: float
+    remaining_target: float
+    coverage: float | None
+    rule_of_thumb: tuple[float, float]
+    verdict: str  # "below", "within", "above" the rule of thumb, or "no_target"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def sentence(self, lang: str = "en") -> str:
+        return t(
+            f"funnel.coverage_{self.verdict}",
+            lang,
+            coverage=self.coverage if self.coverage is not None else float("nan"),
+            low=self.rule_of_thumb[0],
+            high=self.rule_of_thumb[1],
+        )
+
+
+def pipeline_coverage(
+    opportunities: pd.DataFrame,
+    remaining_target: float,
+    *,
+    as_of: Any = None,
+    rule_of_thumb: tuple[float, float] = (3.0, 4.0),
+) -> PipelineCoverage:
+    """Coverage of the remaining target by open pipeline (3-4x is a common rule of thumb)."""
+    o = opportunities
+    is_open = o["outcome"] == "open"
+    if as_of is not None:
+        is_open &= o["created_at"] <= _ts(as_of)
+    value = float(o.loc[is_open, "amount"].fillna(0).sum())
+    if remaining_target <= 0:
+        return PipelineCoverage(value, float(remaining_target), None, rule_of_thumb, "no_target")
+    cov = value / remaining_target
+    verdict = "below" if cov < rule_of_thumb[0] else "above" if cov > rule_of_thumb[1] else "within"
+    return PipelineCoverage(value, float(remaining_target), cov, rule_of_thumb, verdict)
+
+
+# --------------------------------------------------------------------------------------------
+# response-time effect
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseEffect:
+    """Association of response speed with conversion. Observational: correlational only."""
+
+    from_stage: str
+    to_stage: str
+    n: int
+    n_converted: int
+    n_untouched: int
+    coefficient: float
+    coefficient_ci: tuple[float, float]
+    odds_ratio: float
+    odds_ratio_ci: tuple[float, float]
+    p_value: float
+    controls: tuple[str, ...]
+    bins: pd.DataFrame
+    correlational: bool = True
+    note_key: str = "funnel.response_effect_correlational"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["bins"] = _records(self.bins)
+        return out
+
+    def sentence(self, lang: str = "en") -> str:
+        return t(
+            self.note_key,
+            lang,
+            odds_ratio=self.odds_ratio,
+            low=self.odds_ratio_ci[0],
+            high=self.odds_ratio_ci[1],
+        )
+
+
+def response_time_effect(
+    crm: CrmData,
+    from_role: str = "sal",
+    to_role: str = "sql",
+    *,
+    controls: Sequence[str] = ("persona", "source"),
+    as_of: Any = None,
+) -> ResponseEffect:
+    """Logistic regression of reaching ``to_role`` on log1p(response hours) after ``from_role``.
+
+    Leads with a sales touch are modelled; untouched leads are counted apart. ``controls``
+    present in ``leads`` enter as dummies. ``coefficient`` is per unit of log1p(hours); the
+    odds ratio is its exponential. When the model has no ``from_role`` stage (HubSpot has no
+    SAL) the MQL is used. Binned table: ``<=1h``, ``1-4h``, ``4-24h``, ``>24h`` with Wilson
+    intervals. Observational data: the effect is correlational.
+    """
+    import statsmodels.api as sm
+
+    model = crm.stage_model
+    start = from_role if model.has_role(from_role) else "mql"
+    dst = _stage_key(model, to_role)
+    sh = crm.require("stage_history", "response_time_effect")
+    when = _as_of(as_of, (sh, "entered_at"))
+    rt = response_times(crm, from_role=start, as_of=when)
+    reach = reach_times(sh, model)[dst]
+    rt["converted"] = rt["lead_id"].map(reach.notna() & (reach <= when)).fillna(False)
+    rt["converted"] = rt["converted"].astype(bool)
+    data = rt.loc[rt["touched"]].set_index("lead_id")
+    used = [c for c in controls if c in crm.leads.columns]
+    data = _attach_segments(data, used, crm.leads, "response_time_effect")
+    x = pd.DataFrame({"log1p_hours": np.log1p(data["hours"].clip(lower=0))}, index=data.index)
+    for c in used:
+        dummies = pd.get_dummies(data[c], prefix=c, drop_first=True, dtype=float)
+        x = x.join(dummies)
+    x = sm.add_constant(x, has_constant="add")
+    y = data["converted"].astype(float)
+    if len(y) < 10 or y.nunique() < 2:
+        raise KitError("funnel.too_few_for_model", n=len(y))
+    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+    b = float(fit.params["log1p_hours"])
+    lo, hi = (float(v) for v in fit.conf_int().loc["log1p_hours"])
+    bins = data.assign(
+        bin=pd.cut(
+            data["hours"],
+            list(RESPONSE_BINS),
+            labels=list(RESPONSE_BIN_LABELS),
+            include_lowest=True,
+        )
+    )
+    tab = bins.groupby("bin", observed=False).agg(
+        n=("converted", "size"), converted=("converted", "sum")
+    )
+    tab = _rate_columns(tab.reset_index().astype({"bin": "str"}), "converted", "n")
+    return ResponseEffect(
+        from_stage=_stage_key(model, start),
+        to_stage=dst,
+        n=len(y),
+        n_converted=int(y.sum()),
+        n_untouched=int((~rt["touched"]).sum()),
+        coefficient=b,
+        coefficient_ci=(lo, hi),
+        odds_ratio=float(np.exp(b)),
+        odds_ratio_ci=(float(np.exp(lo)), float(np.exp(hi))),
+        p_value=float(fit.pvalues["log1p_hours"]),
+        controls=tuple(used),
+        bins=tab,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# bottlenecks
+# --------------------------------------------------------------------------------------------
+
+
+def bottlenecks(
+    crm: CrmData, *, value_per_won: float | None = None, as_of: Any = None, lang: str = "en"
+) -> pd.DataFrame:
+    """Handoffs ranked by the revenue they lose.
+
+    For each step a -> b: ``lost`` = leads reaching a but not b; ``p_win_next`` = share of
+    leads reaching b that are won; ``lost_value`` = lost x p_win_next x value per won deal
+    (``value_per_won`` or the mean amount of won opportunities). An upper bound: it assumes the
+    lost leads would have won like those that went on. ``explanation`` is one catalogue sentence.
+    """
+    summary = funnel_summary(crm, as_of=as_of)
+    model = crm.stage_model
+    won = model.role("won")
+    if value_per_won is None:
+        opps = crm.require("opportunities", "bottlenecks")
+        amounts = opps.loc[opps["outcome"] == "won", "amount"].dropna()
+        if amounts.empty:
+            raise KitError("funnel.no_won_deals", days="all")
+        value_per_won = float(amounts.mean())
+    reached = summary.set_index("stage")["reached"]
+    n_won = float(reached.get(won, 0))
+    stages = list(model.funnel[: model.funnel.index(won) + 1])
+    rows = []
+    for a, b in itertools.pairwise(stages):
+        lost = int(reached[a] - reached[b])
+        p_next = n_won / reached[b] if reached[b] else np.nan
+        value = lost * p_next * value_per_won if reached[b] else np.nan
+        rows.append(
+            {
+                "from_stage": a,
+                "to_stage": b,
+                "reached": int(reached[a]),
+                "lost": lost,
+                "p_win_next": p_next,
+                "lost_value": value,
+            }
+        )
+    out = pd.DataFrame(rows).sort_values(
+        "lost_value", ascending=False, ignore_index=True, na_position="last"
+    )
+    out["rank"] = np.arange(1, len(out) + 1)
+    out["explanation"] = [
+        t(
+            "funnel.bottleneck_sentence",
+            lang,
+            from_stage=r.from_stage,
+            to_stage=r.to_stage,
+            lost=r.lost,
+            p=0.0 if pd.isna(r.p_win_next) else r.p_win_next,
+            value=0.0 if pd.isna(r.lost_value) else r.lost_value,
+        )
+        for r in out.itertuples()
+    ]
+    return out
