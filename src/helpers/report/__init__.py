@@ -1,0 +1,1 @@
+"""Pages of a report run folder (notebook reports, index); the runner is ``helpers.runner``."""

@@ -1,0 +1,181 @@
+"""The HTML pages of a run folder: one report per notebook (no code) and the index page.
+
+Both are self-contained: figures are embedded as base64 images, styles are inline, and nothing
+is requested from the internet (nbconvert's default page asks public CDNs for require.js, MathJax
+and Mermaid; the kit's template drops them). Output is deterministic for the same notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nbformat
+
+from helpers.messages import has, t
+from helpers.results import top_gaps
+
+TEMPLATES = Path(str(resources.files("helpers") / "templates"))
+NB_TEMPLATE = "smarketing_report"
+
+
+def format_value(value: Any, lang: str) -> str:
+    """A parameter value as readers expect it (lists joined, nothing as 'from the data')."""
+    if value is None:
+        return t("report.value_from_data", lang)
+    if isinstance(value, bool):
+        return t("common.yes" if value else "common.no", lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else t("common.none", lang)
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+        return f"{int(value):,}".replace(",", "." if lang == "it" else ",")
+    if isinstance(value, float) and lang == "it":
+        return f"{value:g}".replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def parameter_label(name: str, lang: str) -> str:
+    """The readable name of a notebook parameter (``report.param_<name>``), else the name."""
+    key = f"report.param_{name}"
+    return t(key, lang) if has(key, lang) else name
+
+
+def parameters_markdown(parameters: Mapping[str, Any], lang: str) -> str:
+    """The run's parameters as a Markdown table, in the run's language."""
+    lines = [
+        f"### {t('report.parameters_title', lang)}",
+        "",
+        f"| {t('report.parameter', lang)} | {t('report.value', lang)} |",
+        "|---|---|",
+    ]
+    for name, value in sorted(parameters.items()):
+        text = format_value(value, lang).replace("|", "\\|")
+        lines.append(f"| {parameter_label(name, lang)} | {text} |")
+    return "\n".join(lines)
+
+
+def report_notebook(nb: nbformat.NotebookNode, parameters: Mapping[str, Any], lang: str) -> Any:
+    """A copy of an executed notebook ready for readers.
+
+    The injected-parameters cell is dropped and the ``parameters`` cell becomes a table of the
+    values used; stderr streams (warnings, file paths) are dropped.
+    """
+    out = nbformat.from_dict(nb)
+    cells = []
+    for cell in out.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
+            continue
+        if "parameters" in tags:
+            cells.append(nbformat.v4.new_markdown_cell(parameters_markdown(parameters, lang)))
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
+            ]
+        cells.append(cell)
+    for index, cell in enumerate(cells):  # stable ids: the injected cell's id is random
+        cell["id"] = f"cell-{index}"
+    out.cells = cells
+    return out
+
+
+@cache
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name=NB_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+
+
+def export_notebook_html(
+    executed: Path, out: Path, *, title: str, parameters: Mapping[str, Any], lang: str
+) -> Path:
+    """Write an executed notebook as a self-contained HTML report without code."""
+    nb = nbformat.read(executed, as_version=4)
+    nb = report_notebook(nb, parameters, lang)
+    nb.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(
+        nb,
+        resources={
+            "metadata": {"name": title},
+            "language_code": lang,
+            "smk_back_label": t("report.back_to_index", lang),
+        },
+    )
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+
+
+def render_index(
+    config: Any,
+    modules: Sequence[Mapping[str, Any]],
+    results: Mapping[str, Any],
+    lang: str,
+    parameters: Mapping[str, Any],
+) -> str:
+    """The executive summary page: client, period, each module's key numbers, the top gaps."""
+    period = t(
+        "report.period",
+        lang,
+        start=config.period_start.isoformat() if config.period_start else "…",
+        end=config.period_end.isoformat() if config.period_end else "…",
+    )
+    titles = {m["name"]: m["title"] for m in modules}
+    gaps = [
+        {**g, "href": f"{g['notebook']}.html", "source": titles.get(g["notebook"], g["notebook"])}
+        for g in top_gaps(results, 3)
+    ]
+    shown = []
+    for module in modules:
+        res = module.get("results") or {}
+        numbers = res.get("key_numbers") or {}
+        shown.append(
+            {
+                **module,
+                "summary": list(res.get("summary") or []),
+                "key_numbers": [
+                    {"label": v.get("label", k), "value": v.get("value", "")}
+                    for k, v in sorted(numbers.items())
+                ],
+            }
+        )
+    labels = {
+        k: t(f"report.index_{k}", lang)
+        for k in ("gaps", "no_gaps", "modules", "no_numbers", "open_report", "parameters", "files")
+    }
+    return (
+        _environment()
+        .get_template("index.html.j2")
+        .render(
+            lang=lang,
+            title=t("report.index_title", lang, client=config.client),
+            subtitle=period,
+            gaps=gaps,
+            modules=shown,
+            labels=labels,
+            parameters=[
+                (parameter_label(k, lang), format_value(v, lang)) for k, v in parameters.items()
+            ],
+        )
+    )

@@ -1,0 +1,113 @@
+"""Machine-readable results each notebook leaves beside its report, and the notebook narrative.
+
+Every notebook ends with ``write_results(run_dir, "<notebook>", {...})``: JSON with sorted keys,
+numpy and pandas values turned into plain ones, written aside then moved into place. The runner
+merges them into ``results.json``; the index page and the tests read them back.
+
+A notebook's result dict may carry three conventional keys the index page shows:
+
+- ``key_numbers``: ``{name: {"label": str, "value": str}}`` (already worded in the run's language);
+- ``gaps``: ``[{"score": float in [0, 1], "text": str}]`` (larger score, bigger gap);
+- ``summary``: a list of sentences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.messages import t
+
+RESULTS_FOLDER = "results"
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` with numpy/pandas scalars, arrays, frames, dates and paths turned into JSON types.
+
+    Non-finite floats (NaN, infinity) become ``None``, so the file is strict JSON.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [to_jsonable(v) for v in items]
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta | dt.timedelta):
+        return pd.Timedelta(value).total_seconds()
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in results")
+
+
+def dumps(data: Any) -> str:
+    """Stable JSON text: sorted keys, two-space indent, UTF-8 characters kept, final newline."""
+    return json.dumps(to_jsonable(data), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file in the same folder, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def write_results(run_dir: str | Path, notebook_name: str, data: Mapping[str, Any]) -> Path:
+    """Store one notebook's results as ``<run_dir>/results/<notebook_name>.json``."""
+    return write_text_atomic(Path(run_dir) / RESULTS_FOLDER / f"{notebook_name}.json", dumps(data))
+
+
+def read_results(run_dir: str | Path) -> dict[str, Any]:
+    """Every notebook's results in a run folder, by notebook name (empty when there are none)."""
+    folder = Path(run_dir) / RESULTS_FOLDER
+    if not folder.is_dir():
+        return {}
+    return {
+        p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))
+    }
+
+
+def top_gaps(results: Mapping[str, Any], n: int = 3) -> list[dict[str, Any]]:
+    """The ``n`` largest gaps over all notebooks (by ``score``, ties by text), with their source."""
+    gaps = [
+        {"notebook": name, "score": float(g["score"]), "text": str(g["text"])}
+        for name, data in results.items()
+        for g in (data.get("gaps") or [])
+        if g.get("score") is not None
+    ]
+    return sorted(gaps, key=lambda g: (-g["score"], g["text"]))[:n]
+
+
+def narrative(key: str, lang: str | None = None, /, **values: Any) -> Any:
+    """A catalogue message as Markdown for a notebook cell (``display(narrative(...))``)."""
+    from IPython.display import Markdown
+
+    return Markdown(t(key, lang, **values))

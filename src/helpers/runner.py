@@ -1,0 +1,554 @@
+"""``smarketing report`` and ``smarketing batch``: run the notebooks unattended into a run folder.
+
+One run: check the config and every notebook's parameters (an unknown parameter is an error
+before anything executes), validate the data once (an unusable export stops the run with exit 2
+and the validation report), save canonical Parquet, execute the notebooks with papermill in
+parallel, export each to a self-contained HTML page without code, write ``results.json``,
+``manifest.json`` and ``index.html``, and move the folder into place in one rename. A failed run
+is written beside the target as ``<target>.failed/`` with ``FAILED.txt``; the last good run is
+left untouched. ``docs/report.md`` describes the folder and the exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from helpers import __version__, exitcodes
+from helpers.config import (
+    NOTEBOOKS,
+    ClientConfig,
+    config_from_args,
+    describe,
+    load_config,
+    notebook_parameters,
+)
+from helpers.errors import KitError
+from helpers.messages import has, t
+from helpers.report.pages import export_notebook_html, render_index
+from helpers.results import dumps, read_results, write_text_atomic
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+KERNEL = "python3"
+CANONICAL = "canonical"
+# Parameters every notebook declares; the sections it also receives are listed per notebook.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "00_alignment_assessment": ("common",),
+    "01_buyer_personas": ("common", "personas"),
+    "02_sla": ("common", "targets", "sla"),
+    "03_funnel_handoffs": ("common", "targets", "sla"),
+    "04_collaboration_impact": ("common", "programme"),
+}
+PATH_PARAMETERS: tuple[str, ...] = ("data_dir", "canonical_dir", "run_dir")
+KEY_PACKAGES: tuple[str, ...] = (
+    "pandas", "numpy", "pyarrow", "pandera", "scipy", "statsmodels", "scikit-learn",
+    "matplotlib", "seaborn", "papermill", "nbconvert", "nbformat", "nbclient", "ipykernel",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """A notebook the runner executes and the parameter sections it receives."""
+
+    name: str
+    path: Path
+    sections: tuple[str, ...] = ("common",)
+
+
+@dataclass
+class NotebookRun:
+    """How one notebook's execution went."""
+
+    name: str
+    status: str = "pending"  # ok | failed
+    seconds: float = 0.0
+    cell: int | None = None
+    ename: str | None = None
+    evalue: str | None = None
+
+
+@dataclass
+class ReportOutcome:
+    """The result of one report run."""
+
+    exit_code: int
+    run_dir: Path | None
+    status: str  # ok | failed | unusable
+    messages: list[str] = field(default_factory=list)
+    notebooks: list[NotebookRun] = field(default_factory=list)
+
+    @property
+    def index(self) -> Path | None:
+        return self.run_dir / "index.html" if self.run_dir and self.status == "ok" else None
+
+
+def standard_specs(
+    names: Sequence[str] = NOTEBOOKS, notebooks_dir: Path | None = None
+) -> list[NotebookSpec]:
+    """Notebooks by name, with the parameter sections each receives.
+
+    A kit notebook gets its sections (:data:`SECTIONS`); a client's own notebook (from the
+    config's ``notebooks_dir``) gets the common parameters only.
+    """
+    folder = notebooks_dir or NOTEBOOKS_DIR
+    return [NotebookSpec(n, folder / f"{n}.ipynb", SECTIONS.get(n, ("common",))) for n in names]
+
+
+def parameters_for(
+    spec: NotebookSpec, config: ClientConfig, runtime: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The parameters one notebook gets: its sections of the config plus the run's paths."""
+    sections = notebook_parameters(config)
+    params: dict[str, Any] = dict(runtime)
+    for section in spec.sections:
+        params.update(sections[section])
+    return params
+
+
+def check_parameters(spec: NotebookSpec, params: Mapping[str, Any]) -> None:
+    """Refuse to run a notebook that does not declare every parameter it would be given.
+
+    papermill only warns about unknown parameters and then runs with the notebook's defaults,
+    which would silently ignore the client's config.
+    """
+    import papermill
+
+    if not spec.path.is_file():
+        raise KitError("report.notebook_missing", notebook=spec.name, path=str(spec.path))
+    declared = papermill.inspect_notebook(str(spec.path))
+    if not declared:
+        raise KitError("report.no_parameters_cell", notebook=spec.name)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise KitError(
+            "report.unknown_parameter",
+            notebook=spec.name,
+            names=", ".join(unknown),
+            known=", ".join(sorted(declared)),
+        )
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(config: ClientConfig) -> dict[str, Path]:
+    """Every input file of a run, by a readable name (folder name / file name)."""
+    files: dict[str, Path] = {}
+    for root in config.data:
+        candidates = [root] if root.is_file() else sorted(root.rglob("*"))
+        for path in candidates:
+            rel = path.relative_to(root.parent)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                files[rel.as_posix()] = path
+    for extra in (config.source, config.personas):
+        if extra is not None and extra.is_file():
+            files.setdefault(f"{extra.parent.name}/{extra.name}", extra)
+    return dict(sorted(files.items()))
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in KEY_PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def kernel_environment(lang: str) -> dict[str, str]:
+    """Variables the notebook kernels need for quiet, headless, reproducible runs."""
+    return {
+        "TQDM_DISABLE": "1",
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+        "SMARKETING_LANG": lang,
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _progress(enabled: bool) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        if enabled:
+            print(text, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _execute(
+    spec: NotebookSpec,
+    params: dict[str, Any],
+    stage: Path,
+    timeout: int,
+    lang: str,
+    say: Callable[[str], None],
+) -> NotebookRun:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    run = NotebookRun(spec.name)
+    out = stage / "notebooks" / f"{spec.name}.ipynb"
+    say(t("report.progress_start", lang, notebook=spec.name))
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(spec.path),
+            str(out),
+            parameters=params,
+            kernel_name=KERNEL,
+            cwd=str(stage),
+            log_output=False,
+            progress_bar=False,
+            execution_timeout=timeout,
+            request_save_on_cell_execute=False,
+        )
+        run.status = "ok"
+    except PapermillExecutionError as exc:
+        run.status, run.cell = "failed", exc.cell_index
+        run.ename, run.evalue = exc.ename, exc.evalue
+    except Exception as exc:  # a dead kernel, a timeout, an unreadable notebook
+        run.status, run.ename, run.evalue = "failed", type(exc).__name__, str(exc).strip()
+    run.seconds = round(time.perf_counter() - start, 2)
+    key = "report.progress_ok" if run.status == "ok" else "report.progress_failed"
+    say(t(key, lang, notebook=spec.name, seconds=f"{run.seconds:.1f}"))
+    return run
+
+
+def failure_message(run: NotebookRun, lang: str) -> str:
+    """One line naming the notebook, the cell and the error (never a traceback)."""
+    evalue = (run.evalue or "").splitlines()[0] if run.evalue else ""
+    if run.cell is None:
+        return t(
+            "report.notebook_failed_nocell", lang, notebook=run.name, ename=run.ename, evalue=evalue
+        )
+    return t(
+        "report.notebook_failed",
+        lang,
+        notebook=run.name,
+        cell=run.cell + 1,
+        ename=run.ename,
+        evalue=evalue,
+    )
+
+
+def _replace_dir(stage: Path, target: Path) -> None:
+    """Move ``stage`` to ``target`` by renames, replacing an older folder cleanly."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    stage.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _manifest(
+    config: ClientConfig,
+    status: str,
+    runs: Sequence[NotebookRun],
+    inputs: Mapping[str, Path],
+    started: float,
+) -> dict[str, Any]:
+    return {
+        "client": config.client,
+        "kit_version": __version__,
+        "python": platform.python_version(),
+        "packages": _versions(),
+        "parameters": describe(config),
+        "inputs": {
+            name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in inputs.items()
+        },
+        "notebooks": {
+            r.name: {"status": r.status, "seconds": r.seconds, "cell": r.cell, "error": r.ename}
+            for r in runs
+        },
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 2),
+        "status": status,
+    }
+
+
+def _finish_failed(
+    stage: Path,
+    target: Path,
+    manifest: dict[str, Any],
+    messages: list[str],
+    exit_code: int,
+    runs: list[NotebookRun],
+) -> ReportOutcome:
+    write_text_atomic(stage / "FAILED.txt", "\n".join(messages) + "\n")
+    write_text_atomic(stage / "manifest.json", dumps(manifest))
+    failed = target.with_name(f"{target.name}.failed")
+    _replace_dir(stage, failed)
+    status = "unusable" if exit_code == exitcodes.UNUSABLE else "failed"
+    return ReportOutcome(exit_code, failed, status, messages, runs)
+
+
+def run_report(
+    config: ClientConfig,
+    *,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    specs: Sequence[NotebookSpec] | None = None,
+    progress: bool = False,
+) -> ReportOutcome:
+    """Run every notebook of ``config`` into a run folder; see the module docstring.
+
+    Raises :class:`KitError` (exit 2) when the notebooks and the parameters do not match;
+    data problems and failing cells are reported in the returned :class:`ReportOutcome`.
+    """
+    from helpers.ingest import load_crm, save_canonical
+
+    started = time.time()
+    lang = config.language
+    say = _progress(progress)
+    if specs is None:
+        specs = standard_specs(config.notebooks, config.notebooks_dir)
+    specs = list(specs)
+    target = Path(out) if out is not None else Path("runs") / config.slug
+    target = target.resolve()
+    runtime = {
+        "data_dir": str(config.data[0]),
+        "canonical_dir": CANONICAL,
+        "run_dir": ".",
+    }
+    all_params = {s.name: parameters_for(s, config, runtime) for s in specs}
+    for spec in specs:
+        check_parameters(spec, all_params[spec.name])
+
+    inputs = input_files(config)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = target.with_name(f".{target.name}.building-{os.getpid()}")
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir()
+    try:
+        say(t("report.progress_validate", lang))
+        paths = list(config.data)
+        crm, validation = load_crm(paths if len(paths) > 1 else paths[0], config.mapping)
+        write_text_atomic(stage / "validation.json", dumps(validation.to_dict()))
+        text = validation.render_text(lang)
+        write_text_atomic(stage / "validation.txt", text if text.endswith("\n") else text + "\n")
+        if not validation.usable:
+            manifest = _manifest(config, "failed", [], inputs, started)
+            messages = [t("report.data_unusable", lang), text]
+            return _finish_failed(stage, target, manifest, messages, exitcodes.UNUSABLE, [])
+        save_canonical(crm, stage / CANONICAL)
+        (stage / "figures").mkdir(exist_ok=True)
+        (stage / "notebooks").mkdir(exist_ok=True)
+
+        os.environ.update(kernel_environment(lang))
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(_execute, s, all_params[s.name], stage, config.cell_timeout, lang, say)
+                for s in specs
+            ]
+            runs = [f.result() for f in futures]
+
+        failed = [r for r in runs if r.status != "ok"]
+        if failed:
+            manifest = _manifest(config, "failed", runs, inputs, started)
+            messages = [failure_message(r, lang) for r in failed]
+            return _finish_failed(stage, target, manifest, messages, exitcodes.FAILED, runs)
+
+        results = read_results(stage)
+        write_text_atomic(stage / "results.json", dumps(results))
+        shown = {k: v for k, v in describe(config).items() if k not in ("cell_timeout",)}
+        for spec in specs:
+            shown_params = {
+                k: v for k, v in all_params[spec.name].items() if k not in PATH_PARAMETERS
+            }
+            export_notebook_html(
+                stage / "notebooks" / f"{spec.name}.ipynb",
+                stage / f"{spec.name}.html",
+                title=notebook_title(spec.name, lang),
+                parameters=shown_params,
+                lang=lang,
+            )
+        modules = [
+            {
+                "name": s.name,
+                "title": notebook_title(s.name, lang),
+                "href": f"{s.name}.html",
+                "results": results.get(s.name, {}),
+            }
+            for s in specs
+        ]
+        index_html = render_index(config, modules, results, lang, shown)
+        write_text_atomic(stage / "index.html", index_html)
+        write_text_atomic(
+            stage / "manifest.json", dumps(_manifest(config, "ok", runs, inputs, started))
+        )
+        _replace_dir(stage, target)
+        stale = target.with_name(f"{target.name}.failed")
+        if stale.exists():
+            shutil.rmtree(stale)
+        return ReportOutcome(exitcodes.OK, target, "ok", [], runs)
+    except BaseException:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def notebook_title(name: str, lang: str) -> str:
+    """A notebook's title from the catalogue (``report.title_<name>``), else its name."""
+    key = f"report.title_{name}"
+    return t(key, lang) if has(key, lang) else name
+
+
+def report_command(args: argparse.Namespace, specs: Sequence[NotebookSpec] | None = None) -> int:
+    """``smarketing report``: run one client's notebooks; prints where ``index.html`` is.
+
+    ``specs`` replaces the kit's notebooks (tests and custom notebook sets).
+    """
+    config = config_from_args(
+        args.config, data=args.data, mapping=args.mapping, lang=args.lang, only=args.only
+    )
+    outcome = run_report(
+        config, out=args.out, jobs=args.jobs, specs=specs, progress=sys.stderr.isatty()
+    )
+    lang = config.language
+    if outcome.status == "ok":
+        print(t("report.done", lang, path=str(outcome.index)))
+    else:
+        for message in outcome.messages:
+            print(message, file=sys.stderr)
+        print(t("report.failed_folder", lang, path=str(outcome.run_dir)), file=sys.stderr)
+    return outcome.exit_code
+
+
+# --- batch ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchItem:
+    """One client of a batch and how its run went."""
+
+    config: str
+    client: str = "-"
+    status: str = "pending"  # ok | failed | unusable
+    exit_code: int = 0
+    run_dir: str = "-"
+    seconds: float = 0.0
+    message: str = ""
+
+
+def _run_client(item: BatchItem, target: Path, jobs: int) -> BatchItem:
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers.cli",
+        "report",
+        "--config",
+        item.config,
+        "--out",
+        str(target),
+        "--jobs",
+        str(jobs),
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    item.seconds = round(time.perf_counter() - start, 2)
+    item.exit_code = proc.returncode
+    if proc.returncode == exitcodes.OK:
+        item.status, item.run_dir = "ok", str(target)
+    else:
+        item.status = "unusable" if proc.returncode == exitcodes.UNUSABLE else "failed"
+        failed = target.with_name(f"{target.name}.failed")
+        item.run_dir = str(failed) if failed.is_dir() else "-"
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        item.message = lines[0] if lines else ""
+    return item
+
+
+def run_batch(
+    configs: Sequence[str], *, out: str | Path | None = None, jobs: int = 1
+) -> list[BatchItem]:
+    """Run many client configs, each in its own process; one failure stops no other."""
+    items: list[BatchItem] = []
+    planned: list[tuple[BatchItem, Path]] = []
+    seen: dict[Path, str] = {}
+    for path in configs:
+        item = BatchItem(config=path)
+        items.append(item)
+        try:
+            config = load_config(path)
+        except KitError as exc:
+            item.status, item.exit_code, item.message = "unusable", exc.exit_code, exc.message()
+            continue
+        item.client = config.client
+        target = ((Path(out) if out else Path("runs")) / config.slug).resolve()
+        if target in seen:
+            item.status, item.exit_code = "unusable", exitcodes.UNUSABLE
+            item.message = t(
+                "report.batch_duplicate", None, client=config.client, other=seen[target]
+            )
+            continue
+        seen[target] = path
+        planned.append((item, target))
+    per_client = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(lambda p: _run_client(p[0], p[1], per_client), planned))
+    return items
+
+
+def batch_exit_code(items: Sequence[BatchItem]) -> int:
+    """0 when every client succeeded, 2 when every config was unusable, else 3."""
+    if all(i.status == "ok" for i in items):
+        return exitcodes.OK
+    if all(i.status == "unusable" for i in items):
+        return exitcodes.UNUSABLE
+    return exitcodes.PARTIAL
+
+
+def render_batch_table(items: Sequence[BatchItem], lang: str | None = None) -> str:
+    """The batch outcome as a plain-text table."""
+    head = [
+        t(f"report.batch_col_{c}", lang) for c in ("client", "status", "exit", "folder", "seconds")
+    ]
+    rows = [
+        [
+            i.client,
+            t(f"report.status_{i.status}", lang),
+            str(i.exit_code),
+            i.run_dir,
+            f"{i.seconds:.1f}",
+        ]
+        for i in items
+    ]
+    widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [head, *rows]
+    ]
+    notes = [
+        f"{i.client if i.client != '-' else i.config}: {i.message}" for i in items if i.message
+    ]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def batch_command(args: argparse.Namespace) -> int:
+    """``smarketing batch``: many clients, a table (or JSON) of outcomes, exit 0/2/3."""
+    items = run_batch(args.configs, out=args.out, jobs=args.jobs)
+    if args.json:
+        print(json.dumps([vars(i) for i in items], indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print(render_batch_table(items))
+    return batch_exit_code(items)
