@@ -198,6 +198,7 @@ def cohort_conversion(
     period: str | None = "M",
     within_days: float | None = None,
     as_of: Any = None,
+    entered_between: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """Conversion ``from_stage`` -> ``to_stage`` on entry cohorts, with Wilson 95% intervals.
 
@@ -206,13 +207,16 @@ def cohort_conversion(
     ``converted`` (reached ``to_stage`` by ``as_of``), ``rate``, ``ci_low``, ``ci_high``; with
     ``within_days`` also ``n_mature`` (leads whose window has fully elapsed by ``as_of``),
     ``converted_within`` and ``within_rate`` / ``within_ci_*`` computed on mature leads only.
-    Stages may be given as keys or roles.
+    Stages may be given as keys or roles; ``entered_between=(start, end)`` keeps only leads
+    that entered ``from_stage`` in that interval (inclusive).
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
     reach = reach_times(stage_history, model)
     when = _as_of(as_of, (stage_history, "entered_at"))
     start, end = reach[src], reach[dst]
     keep = start.notna() & (start <= when)
+    if entered_between is not None:
+        keep &= (start >= _ts(entered_between[0])) & (start <= _ts(entered_between[1]))
     frame = pd.DataFrame({"start": start[keep], "end": end[keep]})
     frame["converted"] = frame["end"].notna() & (frame["end"] <= when)
     keys = _as_list(by)

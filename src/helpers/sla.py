@@ -1,0 +1,646 @@
+"""The sales-marketing SLA: reverse-funnel calculator, capacity check, terms, document, compliance.
+
+Pure functions on canonical tables (no I/O). The reverse funnel follows HubSpot's "SLA lead goal"
+method (see the domain brief, section 3) and adds two things public calculators lack: monthly
+targets shifted earlier by the sales cycle, and a check that the reps can make the promised
+attempts.
+
+Rounding: every count is computed exactly along the chain, then rounded UP to a whole number
+once, at the end, for each stage (``needed``) and for each split (per month, per rep per month).
+Chained rounding would inflate the top of the funnel, so the rounded stages are not derived from
+each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.errors import KitError
+from helpers.funnel import (
+    HOUR,
+    _as_of,
+    _records,
+    _sales_activities,
+    business_hours_between,
+    cohort_conversion,
+    holiday_dates,
+    reach_times,
+    response_times,
+    wilson,
+)
+from helpers.messages import t
+from helpers.model import CrmData
+
+ROLE_CHAIN: tuple[str, ...] = ("lead", "mql", "sal", "sql", "opportunity", "won")
+DAYS_PER_MONTH = 365.25 / 12
+PERIOD_MONTHS: dict[str, float] = {"M": 1.0, "Q": 3.0, "W": 12.0 / 52.0, "Y": 12.0}
+
+
+def _ceil(x: float) -> int:
+    """Round up, ignoring floating-point dust (100.0000000001 -> 100)."""
+    return math.ceil(x - 1e-9) if np.isfinite(x) else 0
+
+
+# --------------------------------------------------------------------------------------------
+# stage rates
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageRates:
+    """Step conversion rates keyed ``"<role>_to_<role>"`` (``"mql_to_sal"``), with intervals.
+
+    ``low`` / ``high`` hold the 95% Wilson bounds when the rates come from history; ``n`` and
+    ``k`` the cohort sizes and conversions behind them.
+    """
+
+    rates: dict[str, float]
+    low: dict[str, float] = field(default_factory=dict)
+    high: dict[str, float] = field(default_factory=dict)
+    n: dict[str, int] = field(default_factory=dict)
+    k: dict[str, int] = field(default_factory=dict)
+
+    def scenario(self, which: str) -> dict[str, float]:
+        """Rates under ``"point"``, ``"low"`` or ``"high"`` (missing bounds fall back to point)."""
+        if which == "point":
+            return dict(self.rates)
+        bound = self.low if which == "low" else self.high
+        return {key: bound.get(key, value) for key, value in self.rates.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _path(rates: Mapping[str, float]) -> list[tuple[str, str]]:
+    """Steps (from, to) from the top of the funnel down to ``won``, as far as ``rates`` reach."""
+    steps: list[tuple[str, str]] = []
+    cur = "won"
+    while True:
+        earlier = ROLE_CHAIN[: ROLE_CHAIN.index(cur)]
+        prev = next((r for r in reversed(earlier) if f"{r}_to_{cur}" in rates), None)
+        if prev is None:
+            break
+        steps.append((prev, cur))
+        cur = prev
+    if not steps:
+        raise KitError("sla.missing_win_rate", keys=", ".join(sorted(rates)) or "-")
+    for a, b in steps:
+        rate = rates[f"{a}_to_{b}"]
+        if not (0 < rate <= 1):
+            raise KitError("sla.bad_rate", step=f"{a}_to_{b}", rate=rate)
+    return steps[::-1]
+
+
+def rates_from_history(
+    crm: CrmData, *, window: tuple[Any, Any] | None = None, as_of: Any = None
+) -> StageRates:
+    """Step rates between consecutive roles the stage model has, from entry cohorts.
+
+    ``window=(start, end)`` keeps leads that entered the step's first stage in that interval.
+    Each rate is converted / entered with a Wilson 95% interval; recent cohorts still in
+    progress pull rates down, so pass a ``window`` that ends one sales cycle before ``as_of``.
+    """
+    sh = crm.require("stage_history", "rates_from_history")
+    model = crm.stage_model
+    roles = [r for r in ROLE_CHAIN if model.role(r) in model.funnel]
+    rates: dict[str, float] = {}
+    low: dict[str, float] = {}
+    high: dict[str, float] = {}
+    n: dict[str, int] = {}
+    k: dict[str, int] = {}
+    for a, b in itertools.pairwise(roles):
+        row = cohort_conversion(
+            sh, model, a, b, period=None, as_of=as_of, entered_between=window
+        ).iloc[0]
+        if row["n"] == 0 or row["converted"] == 0:
+            continue
+        key = f"{a}_to_{b}"
+        rates[key], low[key], high[key] = row["rate"], row["ci_low"], row["ci_high"]
+        n[key], k[key] = int(row["n"]), int(row["converted"])
+    return StageRates(rates=rates, low=low, high=high, n=n, k=k)
+
+
+# --------------------------------------------------------------------------------------------
+# reverse funnel
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReverseFunnel:
+    """What each stage must deliver to hit a revenue target.
+
+    ``needed`` exact counts per role (``won`` = customers); ``rounded`` each rounded up;
+    ``per_month`` and ``per_rep_per_month`` rounded up splits; ``range`` the (min, max) needed
+    under the high / low rates when intervals are known; ``schedule`` monthly targets by the
+    month work must happen (``month``), shifted ``shift_months`` earlier than ``close_month``.
+    """
+
+    stages: tuple[str, ...]
+    needed: dict[str, float]
+    rounded: dict[str, int]
+    per_month: dict[str, int]
+    per_rep_per_month: dict[str, int]
+    range: dict[str, tuple[int, int]]
+    months: int
+    reps: int
+    shift_months: int
+    schedule: pd.DataFrame
+    skipped: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["schedule"] = _records(self.schedule)
+        return out
+
+
+def _chain(customers: float, rates: Mapping[str, float], steps: list[tuple[str, str]]) -> dict:
+    needed = {"won": customers}
+    for a, b in reversed(steps):
+        needed[a] = needed[b] / rates[f"{a}_to_{b}"]
+    return needed
+
+
+def reverse_funnel(
+    revenue_target: float,
+    marketing_share: float,
+    avg_deal_size: float,
+    rates: Mapping[str, float] | StageRates,
+    *,
+    months: int = 12,
+    reps: int = 1,
+    sales_cycle_days: float = 0,
+    start: Any = None,
+) -> ReverseFunnel:
+    """customers -> opportunities -> SQLs -> SALs -> MQLs -> leads needed.
+
+    ``rates`` maps ``"<role>_to_<role>"`` to a rate (e.g. ``opportunity_to_won`` is the win
+    rate); a step with no rate (no ``mql_to_sal`` but ``mql_to_sql``) is skipped. Monthly
+    targets are shifted earlier by ``sales_cycle_days`` (rounded to whole months): MQLs made in
+    month t close around t + cycle. ``start`` is the first closing month (e.g. "2027-01");
+    without it months are numbered from 0.
+    """
+    if revenue_target < 0 or avg_deal_size <= 0 or not (0 < marketing_share <= 1):
+        raise KitError("sla.bad_inputs")
+    if months < 1 or reps < 1:
+        raise KitError("sla.bad_inputs")
+    stage_rates = rates if isinstance(rates, StageRates) else StageRates(dict(rates))
+    steps = _path(stage_rates.rates)
+    customers = revenue_target * marketing_share / avg_deal_size
+    needed = _chain(customers, stage_rates.rates, steps)
+    order = [a for a, _ in steps] + ["won"]
+    needed = {r: needed[r] for r in order}
+    given = set(order)
+    skipped = tuple(r for r in ROLE_CHAIN[ROLE_CHAIN.index(order[0]) :] if r not in given)
+    rng: dict[str, tuple[int, int]] = {}
+    if stage_rates.low and stage_rates.high:
+        hi_need = _chain(customers, stage_rates.scenario("low"), steps)
+        lo_need = _chain(customers, stage_rates.scenario("high"), steps)
+        rng = {r: (_ceil(lo_need[r]), _ceil(hi_need[r])) for r in order}
+    shift = round(sales_cycle_days / DAYS_PER_MONTH)
+    if start is not None:
+        close = pd.period_range(pd.Period(start, freq="M"), periods=months, freq="M")
+        sched = pd.DataFrame(
+            {"month": (close - shift).astype("str"), "close_month": close.astype("str")}
+        )
+    else:
+        close_idx = np.arange(months)
+        sched = pd.DataFrame({"month": close_idx - shift, "close_month": close_idx})
+    for r in order:
+        sched[r] = _ceil(needed[r] / months)
+    return ReverseFunnel(
+        stages=tuple(order),
+        needed=needed,
+        rounded={r: _ceil(v) for r, v in needed.items()},
+        per_month={r: _ceil(v / months) for r, v in needed.items()},
+        per_rep_per_month={r: _ceil(v / (months * reps)) for r, v in needed.items()},
+        range=rng,
+        months=int(months),
+        reps=int(reps),
+        shift_months=int(shift),
+        schedule=sched,
+        skipped=skipped,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# capacity and lead value
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityVerdict:
+    """Can the reps make the promised attempts? ``verdict`` is fits / tight / over."""
+
+    attempts_needed: float
+    attempts_available: float
+    utilisation: float
+    max_mql_per_month: float
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def sentence(self, lang: str = "en") -> str:
+        return t(
+            f"sla.capacity_{self.verdict}",
+            lang,
+            needed=self.attempts_needed,
+            available=self.attempts_available,
+            utilisation=self.utilisation,
+            max_mql=self.max_mql_per_month,
+        )
+
+
+def capacity_check(
+    mql_per_month: float,
+    attempts_per_lead: float,
+    reps: int,
+    attempts_per_rep_per_month: float,
+    *,
+    tight_from: float = 0.85,
+) -> CapacityVerdict:
+    """Attempts needed (MQLs x attempts) against attempts the reps can make in a month.
+
+    Utilisation above ``tight_from`` (85% by default) is "tight", above 100% "over".
+    """
+    if reps < 1 or attempts_per_rep_per_month <= 0 or attempts_per_lead <= 0:
+        raise KitError("sla.bad_inputs")
+    needed = float(mql_per_month) * attempts_per_lead
+    available = float(reps) * attempts_per_rep_per_month
+    use = needed / available
+    verdict = "over" if use > 1 else "tight" if use > tight_from else "fits"
+    return CapacityVerdict(needed, available, use, available / attempts_per_lead, verdict)
+
+
+def lead_value_by_segment(
+    crm: CrmData,
+    segment_col: str,
+    *,
+    avg_deal_size: float | None = None,
+    as_of: Any = None,
+) -> pd.DataFrame:
+    """Value of a lead per segment = P(won | segment) x average deal size, with a 95% interval.
+
+    P(won) is the share of leads (entered the top funnel stage) that reached ``won``; the deal
+    size is ``avg_deal_size`` or the mean amount of won opportunities. Columns: segment, ``n``,
+    ``won``, ``p_won``, ``p_low``, ``p_high``, ``value``, ``value_low``, ``value_high``.
+    """
+    sh = crm.require("stage_history", "lead_value_by_segment")
+    model = crm.stage_model
+    if avg_deal_size is None:
+        opps = crm.require("opportunities", "lead_value_by_segment")
+        amounts = opps.loc[opps["outcome"] == "won", "amount"].dropna()
+        if amounts.empty:
+            raise KitError("funnel.no_won_deals", days="all")
+        avg_deal_size = float(amounts.mean())
+    out = cohort_conversion(
+        sh,
+        model,
+        model.funnel[0],
+        model.role("won"),
+        by=segment_col,
+        leads=crm.leads,
+        period=None,
+        as_of=as_of,
+    )
+    out = out.rename(
+        columns={"converted": "won", "rate": "p_won", "ci_low": "p_low", "ci_high": "p_high"}
+    )
+    out["avg_deal_size"] = avg_deal_size
+    for src, dst in (("p_won", "value"), ("p_low", "value_low"), ("p_high", "value_high")):
+        out[dst] = out[src] * avg_deal_size
+    return out.sort_values("value", ascending=False, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# SLA terms and document
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaTerms:
+    """The written agreement, in numbers.
+
+    Marketing: ``mql_per_month`` (and optionally per rep), ``min_acceptance_rate``.
+    Sales: first touch within ``first_touch_hours`` (business hours when ``business_hours``,
+    local ``timezone``, ``open_hour``-``close_hour``, holidays of ``holiday_country``),
+    ``attempts`` touches within ``attempts_days`` days, accept or reject within
+    ``decision_hours`` with a reason code when ``reason_required``. ``rep_column``: the leads
+    column naming the responsible rep (``owner`` or ``sdr``).
+    """
+
+    mql_per_month: float
+    mql_per_rep_per_month: float | None = None
+    min_acceptance_rate: float = 0.5
+    first_touch_hours: float = 24.0
+    business_hours: bool = False
+    attempts: int = 5
+    attempts_days: int = 14
+    decision_hours: float = 48.0
+    reason_required: bool = True
+    timezone: str = "UTC"
+    open_hour: float = 9.0
+    close_hour: float = 18.0
+    holiday_country: str | None = None
+    rep_column: str = "owner"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SlaTerms:
+        """Terms from parsed YAML/JSON; unknown keys and impossible values are refused."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise KitError(
+                "sla.unknown_terms", keys=", ".join(unknown), known=", ".join(sorted(names))
+            )
+        if "mql_per_month" not in data:
+            raise KitError("sla.missing_term", key="mql_per_month")
+        terms = cls(**dict(data))
+        numeric = (
+            "mql_per_month",
+            "first_touch_hours",
+            "attempts",
+            "attempts_days",
+            "decision_hours",
+        )
+        if (
+            any(float(getattr(terms, n)) < 0 for n in numeric)
+            or not (0 <= terms.min_acceptance_rate <= 1)
+            or not (0 <= terms.open_hour < terms.close_hour <= 24)
+        ):
+            raise KitError("sla.bad_terms")
+        return terms
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sla_document(terms: SlaTerms, lang: str = "en") -> str:
+    """The SLA as a Markdown document, every sentence from the catalogue."""
+    hours_kind = t(
+        "sla.doc.business_hours" if terms.business_hours else "sla.doc.calendar_hours", lang
+    )
+    lines = [
+        f"# {t('sla.doc.title', lang)}",
+        "",
+        t("sla.doc.intro", lang),
+        "",
+        f"## {t('sla.doc.marketing_heading', lang)}",
+        "",
+        "- " + t("sla.doc.mql_volume", lang, mql=terms.mql_per_month),
+    ]
+    if terms.mql_per_rep_per_month is not None:
+        lines.append("- " + t("sla.doc.mql_per_rep", lang, mql=terms.mql_per_rep_per_month))
+    lines += [
+        "- " + t("sla.doc.acceptance", lang, rate=terms.min_acceptance_rate),
+        "",
+        f"## {t('sla.doc.sales_heading', lang)}",
+        "",
+        "- " + t("sla.doc.first_touch", lang, hours=terms.first_touch_hours, kind=hours_kind),
+        "- " + t("sla.doc.attempts", lang, attempts=terms.attempts, days=terms.attempts_days),
+        "- " + t("sla.doc.decision", lang, hours=terms.decision_hours, kind=hours_kind),
+    ]
+    if terms.reason_required:
+        lines.append("- " + t("sla.doc.reason", lang))
+    if terms.business_hours:
+        lines += [
+            "",
+            t(
+                "sla.doc.business_hours_def",
+                lang,
+                open=terms.open_hour,
+                close=terms.close_hour,
+                tz=terms.timezone,
+                holidays=terms.holiday_country or t("common.none", lang),
+            ),
+        ]
+    lines += [
+        "",
+        f"## {t('sla.doc.review_heading', lang)}",
+        "",
+        t("sla.doc.review", lang),
+        "",
+        f"## {t('sla.doc.sources_heading', lang)}",
+        "",
+        "- " + t("sla.doc.source_roberge", lang),
+        "- " + t("sla.doc.source_insidesales", lang),
+        "- " + t("sla.doc.source_hbr", lang),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# compliance
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaCompliance:
+    """Delivered vs committed, per period (marketing) and per rep and period (sales).
+
+    ``breaches`` is the "don't be on it" list: ``lead_id`` (pseudonymous id), ``rep``,
+    ``period``, ``rule`` (first_touch / attempts / decision / reason_missing), ``by`` (how far
+    over the rule) and ``unit``.
+    """
+
+    as_of: str
+    period: str
+    marketing: pd.DataFrame
+    sales: pd.DataFrame
+    breaches: pd.DataFrame
+    terms: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "period": self.period,
+            "marketing": _records(self.marketing),
+            "sales": _records(self.sales),
+            "breaches": _records(self.breaches),
+            "terms": dict(self.terms),
+        }
+
+
+def _elapsed_hours(start: pd.Series, end: pd.Series, terms: SlaTerms) -> pd.Series:
+    if not terms.business_hours:
+        return (end - start) / HOUR
+    years = range(start.min().year, end.max().year + 1) if len(start) else []
+    return business_hours_between(
+        start,
+        end,
+        tz=terms.timezone,
+        open_hour=terms.open_hour,
+        close_hour=terms.close_hour,
+        holidays=holiday_dates(terms.holiday_country, list(years)),
+    )
+
+
+def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -> pd.DataFrame:
+    """One row per MQL with everything the SLA rules look at."""
+    sh = crm.require("stage_history", "sla_compliance")
+    sh = sh.loc[sh["entered_at"] <= when]
+    model = crm.stage_model
+    reach = reach_times(sh, model)
+    mql = model.role("mql")
+    accept_stage = model.role("sal") or model.role("sql")
+    frame = reach.loc[reach[mql].notna(), [mql]].rename(columns={mql: "mql_at"})
+    frame["accepted_at"] = reach.loc[frame.index, accept_stage] if accept_stage else pd.NaT
+    rej_stage = model.role("rejected")
+    rej = sh.loc[sh["stage"] == rej_stage] if rej_stage else sh.iloc[:0]
+    rej = rej.merge(frame["mql_at"], left_on="lead_id", right_index=True)
+    rej = rej.loc[rej["entered_at"] >= rej["mql_at"]].sort_values("entered_at")
+    rej = rej.drop_duplicates("lead_id").set_index("lead_id")
+    frame["rejected_at"] = rej["entered_at"].reindex(frame.index)
+    reason = rej["reason"] if "reason" in rej else pd.Series(np.nan, index=rej.index)
+    frame["reason"] = reason.reindex(frame.index)
+    frame["decided_at"] = frame[["accepted_at", "rejected_at"]].min(axis=1)
+    frame["period"] = frame["mql_at"].dt.tz_localize(None).dt.to_period(period).astype("str")
+    rep_col = (
+        terms.rep_column
+        if terms.rep_column in crm.leads
+        else ("sdr" if "sdr" in crm.leads else None)
+    )
+    reps = crm.leads.set_index("lead_id")[rep_col] if rep_col else pd.Series(dtype="str")
+    frame["rep"] = reps.reindex(frame.index).astype("str").fillna("unassigned")
+    frame.index.name = "lead_id"
+    return frame
+
+
+def sla_compliance(
+    crm: CrmData, terms: SlaTerms, *, period: str = "M", as_of: Any = None
+) -> SlaCompliance:
+    """Check both sides of the SLA.
+
+    Rules (per MQL; a rule whose window has not yet elapsed by ``as_of`` is not judged):
+    ``first_touch``: first sales touch later than ``first_touch_hours`` after the MQL time (or
+    none while the window is over); ``attempts``: fewer than ``attempts`` sales touches within
+    ``attempts_days`` for a lead neither accepted nor rejected in that window; ``decision``:
+    accepted (SAL, or SQL when the model has no SAL) or rejected later than ``decision_hours``;
+    ``reason_missing``: a rejection without a reason code.
+    """
+    if period not in PERIOD_MONTHS:
+        raise KitError("sla.bad_period", period=period, periods=", ".join(PERIOD_MONTHS))
+    acts = crm.activities
+    when = _as_of(as_of, (crm.stage_history, "entered_at"), (acts, "at"))
+    frame = _mql_frame(crm, terms, when, period)
+    now = pd.Series(when, index=frame.index)
+
+    # marketing side
+    mk = (
+        frame.groupby("period")
+        .agg(
+            mql_delivered=("mql_at", "size"),
+            accepted=("accepted_at", "count"),
+            rejected=("rejected_at", "count"),
+        )
+        .reset_index()
+    )
+    mk["mql_committed"] = terms.mql_per_month * PERIOD_MONTHS[period]
+    mk["volume_ok"] = mk["mql_delivered"] >= mk["mql_committed"]
+    low, high = wilson(mk["accepted"], mk["mql_delivered"])
+    mk["acceptance_rate"] = mk["accepted"] / mk["mql_delivered"]
+    mk["acceptance_ci_low"], mk["acceptance_ci_high"] = low, high
+    mk["acceptance_ok"] = mk["acceptance_rate"] >= terms.min_acceptance_rate
+
+    rules: list[pd.DataFrame] = []
+    if acts is not None and len(acts):
+        rt = response_times(crm, from_role="mql", as_of=when).set_index("lead_id")
+        frame["first_touch_at"] = rt["first_touch_at"].reindex(frame.index)
+        end = frame["first_touch_at"].where(frame["first_touch_at"].notna(), now)
+        frame["response_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
+        over = frame["response_hours"] - terms.first_touch_hours
+        rules.append(frame.loc[over > 0].assign(rule="first_touch", by=over, unit="hours"))
+
+        sales = _sales_activities(acts)[["lead_id", "at"]]
+        pairs = sales.merge(frame[["mql_at"]], left_on="lead_id", right_index=True)
+        window = pd.Timedelta(days=terms.attempts_days)
+        inside = (pairs["at"] >= pairs["mql_at"]) & (pairs["at"] < pairs["mql_at"] + window)
+        frame["attempts"] = (
+            pairs.loc[inside].groupby("lead_id").size().reindex(frame.index, fill_value=0)
+        )
+        due = frame["mql_at"] + window <= when
+        decided_early = frame["decided_at"].notna() & (
+            frame["decided_at"] < frame["mql_at"] + window
+        )
+        short = terms.attempts - frame["attempts"]
+        hit = due & ~decided_early & (short > 0)
+        rules.append(frame.loc[hit].assign(rule="attempts", by=short, unit="attempts"))
+    else:
+        frame["response_hours"] = np.nan
+        frame["attempts"] = np.nan
+
+    end = frame["decided_at"].where(frame["decided_at"].notna(), now)
+    frame["decision_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
+    over = frame["decision_hours"] - terms.decision_hours
+    rules.append(frame.loc[over > 0].assign(rule="decision", by=over, unit="hours"))
+    if terms.reason_required:
+        missing = frame["rejected_at"].notna() & frame["reason"].isna()
+        rules.append(frame.loc[missing].assign(rule="reason_missing", by=1.0, unit="rejections"))
+
+    cols = ["lead_id", "rep", "period", "rule", "by", "unit"]
+    breaches = pd.concat([r.reset_index() for r in rules], ignore_index=True)
+    breaches = breaches[cols] if len(breaches) else pd.DataFrame(columns=cols)
+    breaches = breaches.sort_values(
+        ["rule", "by", "lead_id"], ascending=[True, False, True], ignore_index=True
+    )
+
+    # sales side, per rep and period
+    rule_names = ["first_touch", "attempts", "decision", "reason_missing"]
+    flags = (
+        breaches.groupby(["lead_id", "rule"]).size().unstack("rule")
+        if len(breaches)
+        else pd.DataFrame()
+    )
+    flags = flags.reindex(index=frame.index, columns=rule_names).fillna(0).clip(upper=1)
+    for rule in rule_names:
+        frame[f"breach_{rule}"] = flags[rule].astype("int64")
+    frame["any_breach"] = frame[[c for c in frame if c.startswith("breach_")]].max(axis=1)
+    sales_tab = (
+        frame.groupby(["rep", "period"])
+        .agg(
+            mql_received=("mql_at", "size"),
+            median_response_hours=("response_hours", "median"),
+            first_touch_breaches=("breach_first_touch", "sum"),
+            attempts_breaches=("breach_attempts", "sum"),
+            decision_breaches=("breach_decision", "sum"),
+            reason_missing=("breach_reason_missing", "sum"),
+            leads_with_breach=("any_breach", "sum"),
+        )
+        .reset_index()
+    )
+    sales_tab["compliance_rate"] = 1 - sales_tab["leads_with_breach"] / sales_tab["mql_received"]
+    if terms.mql_per_rep_per_month is not None:
+        committed = terms.mql_per_rep_per_month * PERIOD_MONTHS[period]
+        sales_tab["mql_per_rep_committed"] = committed
+        sales_tab["mql_per_rep_ok"] = sales_tab["mql_received"] >= committed
+    return SlaCompliance(
+        as_of=when.isoformat(),
+        period=period,
+        marketing=mk,
+        sales=sales_tab,
+        breaches=breaches,
+        terms=terms.to_dict(),
+    )
+
+
+__all__: Sequence[str] = (
+    "CapacityVerdict",
+    "ReverseFunnel",
+    "SlaCompliance",
+    "SlaTerms",
+    "StageRates",
+    "capacity_check",
+    "lead_value_by_segment",
+    "rates_from_history",
+    "reverse_funnel",
+    "sla_compliance",
+    "sla_document",
+)
