@@ -1,0 +1,500 @@
+"""From export files to canonical tables: read, map, parse, check, pseudonymise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers import privacy
+from helpers.ingest.mapping import (
+    ColumnSpec,
+    Mapping,
+    SourceSpec,
+    column_index,
+    detect_mapping,
+    find_column,
+    load_mapping,
+    match_score,
+    required_columns,
+)
+from helpers.ingest.parsing import parse_dates, parse_numbers
+from helpers.ingest.readers import RawFile, list_input_files, read_file
+from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
+from helpers.ingest.validate import check_tables, summarise
+from helpers.model import SCHEMAS, CrmData
+
+FILE, ROW = "__file", "__row"  # provenance of every row, dropped before the data is returned
+CATEGORY_COLUMNS = {"outcome", "channel", "side", "team"}  # compared lower-cased
+UNPARSEABLE_SHARE = 0.01  # more unreadable required dates than this makes the data unusable
+
+
+@dataclass
+class Mapped:
+    """What one file contributed: rows for its table, derived stage and activity rows."""
+
+    table: str
+    source: SourceSpec
+    frame: pd.DataFrame
+    stage_rows: list[pd.DataFrame] = field(default_factory=list)
+    activity_rows: list[pd.DataFrame] = field(default_factory=list)
+
+
+def examples(frame: pd.DataFrame, mask: pd.Series, column: str, personal: bool) -> list[dict]:
+    """Up to five ``{row, value}`` examples of the rows in ``mask`` (values masked if personal)."""
+    hit = frame.loc[mask[mask].index[:MAX_EXAMPLES]]
+    return [
+        {"row": int(r) if pd.notna(r) else None, "value": mask_value(v, personal)}
+        for r, v in zip(hit[ROW], hit[column] if column in hit else [""] * len(hit), strict=True)
+    ]
+
+
+def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(paths, str | Path):
+        return [Path(paths)]
+    return [Path(p) for p in paths]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    text = values.astype("str").str.strip()
+    return text.where(text != "")
+
+
+def _convert(
+    values: pd.Series,
+    spec: ColumnSpec,
+    raw: RawFile,
+    mapping: Mapping,
+    ctx: dict,
+    findings: list[Finding],
+) -> pd.Series:
+    """One source column in its target type; parse problems become findings."""
+    table, personal = ctx["table"], spec.name in mapping.personal_columns()
+    base = {"table": table, "file": raw.name, "column": spec.name}
+    if spec.type == "date":
+        parsed = parse_dates(
+            values,
+            tz=mapping.timezone,
+            day_first=_day_first(raw, mapping),
+            excel_serial=raw.kind == "xlsx",
+        )
+        if parsed.unparseable.any():
+            bad = int(parsed.unparseable.sum())
+            required = spec.name in required_columns(table) or ctx.get("required", False)
+            severity = "error" if required and bad > UNPARSEABLE_SHARE * len(values) else "warning"
+            findings.append(
+                Finding(
+                    severity,
+                    "unparseable_dates",
+                    count=bad,
+                    examples=_ex(values, parsed.unparseable, raw, personal),
+                    params={"rows": len(values)},
+                    **base,
+                )
+            )
+        if parsed.mixed:
+            findings.append(
+                Finding("warning", "mixed_date_formats", count=int(values.notna().sum()), **base)
+            )
+        if parsed.ambiguous:
+            severity = "info" if mapping.date_order else "warning"
+            findings.append(
+                Finding(
+                    severity,
+                    "ambiguous_date_order",
+                    count=int(values.notna().sum()),
+                    params={"order": parsed.order},
+                    **base,
+                )
+            )
+        return parsed.values
+    if spec.type in ("number", "int"):
+        parsed_n = parse_numbers(values, decimal_comma=raw.decimal_comma)
+        bad = parsed_n.unparseable
+        if spec.type == "int":
+            bad = bad | (parsed_n.values.notna() & (parsed_n.values % 1 != 0))
+        if bad.any():
+            findings.append(
+                Finding(
+                    "warning",
+                    "unparseable_numbers",
+                    count=int(bad.sum()),
+                    examples=_ex(values, bad, raw, personal),
+                    **base,
+                )
+            )
+        if parsed_n.currency.any():
+            findings.append(
+                Finding(
+                    "warning",
+                    "currency_symbols",
+                    count=int(parsed_n.currency.sum()),
+                    examples=_ex(values, parsed_n.currency, raw, personal),
+                    **base,
+                )
+            )
+        return parsed_n.values.where(~bad)
+    text = _text(values)
+    if spec.values:
+        norm = text.str.lower().str.replace(r"[\s_]+", " ", regex=True).str.strip()
+        mapped = norm.map(spec.values)
+        if spec.default is not None:
+            mapped = mapped.where(mapped.notna() | text.isna(), spec.default)
+        text = mapped.where(mapped.notna(), text).astype("str")
+    if spec.name in CATEGORY_COLUMNS:
+        text = text.str.lower()
+    return text
+
+
+def _ex(values: pd.Series, mask: pd.Series, raw: RawFile, personal: bool) -> list[dict]:
+    idx = mask[mask].index[:MAX_EXAMPLES]
+    return [
+        {"row": int(i) + raw.first_row, "value": mask_value(values.loc[i], personal)} for i in idx
+    ]
+
+
+def _day_first(raw: RawFile, mapping: Mapping) -> bool:
+    if raw.decimal_comma or raw.delimiter == ";":
+        return True
+    if mapping.date_order:
+        return mapping.date_order == "dmy"
+    return raw.delimiter not in (",", None) or raw.kind != "csv"
+
+
+def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Finding]) -> Mapped:
+    """Apply one source of the mapping to one file."""
+    frame = raw.frame
+    assert frame is not None
+    index = column_index(list(frame.columns))
+    ctx = {"table": src.table}
+    out: dict[str, pd.Series] = {}
+    used: set[str] = set()
+    needed = {src.merge_on} if src.merge_on else set(required_columns(src.table))
+    derived = src.table == "opportunities" and src.column("outcome") is not None
+    for spec in src.columns:
+        col = find_column(index, spec.candidates)
+        if col is None:
+            if spec.name in needed and not (derived and spec.name == "outcome"):
+                findings.append(
+                    Finding(
+                        "error",
+                        "missing_column",
+                        table=src.table,
+                        file=raw.name,
+                        column=spec.name,
+                        params={"candidates": ", ".join(spec.candidates)},
+                    )
+                )
+            continue
+        used.add(col)
+        out[spec.name] = _convert(frame[col], spec, raw, mapping, ctx, findings)
+    if src.keep_unmapped:
+        for col in frame.columns:
+            if col not in used and col not in out and not col.startswith("__"):
+                out[col] = (
+                    frame[col]
+                    if not pd.api.types.is_object_dtype(frame[col])
+                    else _text(frame[col])
+                )
+    mapped = pd.DataFrame(out, index=frame.index)
+    mapped[FILE] = raw.name
+    mapped[ROW] = np.arange(len(frame), dtype="int64") + raw.first_row
+    result = Mapped(src.table, src, mapped)
+    if "lead_id" not in mapped:
+        return result
+    lead = mapped["lead_id"]
+    stage_ctx = {"table": "stage_history", "required": True}
+    stage_specs = {
+        k: ColumnSpec("entered_at", cands, "date") for k, cands in src.stage_dates.items()
+    }
+    for label, spec in stage_specs.items():
+        cols = [c for c in spec.candidates if find_column(index, (c,))]
+        if not cols:
+            continue
+        when = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
+        for cand in dict.fromkeys(find_column(index, (c,)) for c in cols):
+            used.add(cand)
+            parsed = _convert(
+                frame[cand], ColumnSpec(cand, (cand,), "date"), raw, mapping, stage_ctx, findings
+            )
+            when = when.fillna(parsed)
+        keep = when.notna() & lead.notna()
+        result.stage_rows.append(
+            pd.DataFrame(
+                {
+                    "lead_id": lead[keep],
+                    "stage": label,
+                    "entered_at": when[keep],
+                    FILE: raw.name,
+                    ROW: mapped.loc[keep, ROW],
+                }
+            )
+        )
+    if src.stage_status:
+        status_col = find_column(index, src.stage_status[0])
+        date_col = find_column(index, src.stage_status[1])
+        if status_col and date_col:
+            status = _text(frame[status_col])
+            when = _convert(
+                frame[date_col],
+                ColumnSpec(date_col, (date_col,), "date"),
+                raw,
+                mapping,
+                stage_ctx,
+                findings,
+            )
+            keep = status.notna() & when.notna() & lead.notna()
+            result.stage_rows.append(
+                pd.DataFrame(
+                    {
+                        "lead_id": lead[keep],
+                        "stage": status[keep],
+                        "entered_at": when[keep],
+                        FILE: raw.name,
+                        ROW: mapped.loc[keep, ROW],
+                    }
+                )
+            )
+        elif status_col:
+            findings.append(
+                Finding(
+                    "info",
+                    "status_without_date",
+                    table="stage_history",
+                    file=raw.name,
+                    column=status_col,
+                )
+            )
+    for act in src.activities:
+        col = find_column(index, act.candidates)
+        if not col:
+            continue
+        when = _convert(
+            frame[col],
+            ColumnSpec(col, (col,), "date"),
+            raw,
+            mapping,
+            {"table": "activities", "required": True},
+            findings,
+        )
+        keep = when.notna() & lead.notna()
+        result.activity_rows.append(
+            pd.DataFrame(
+                {
+                    "activity_id": lead[keep] + ":" + act.type,
+                    "lead_id": lead[keep],
+                    "side": act.side,
+                    "type": act.type,
+                    "at": when[keep],
+                    FILE: raw.name,
+                    ROW: mapped.loc[keep, ROW],
+                }
+            )
+        )
+    return result
+
+
+def _outcome_stage_rows(opps: pd.DataFrame, mapping: Mapping) -> pd.DataFrame | None:
+    """Opportunity, won and lost stage entries from an opportunities table linked to leads."""
+    if "lead_id" not in opps or "created_at" not in opps:
+        return None
+    model = mapping.stage_model
+    parts = []
+    linked = opps["lead_id"].notna()
+    if model.role("opportunity"):
+        keep = linked & opps["created_at"].notna()
+        parts.append(
+            opps.loc[keep, ["lead_id", "created_at", FILE, ROW]]
+            .rename(columns={"created_at": "entered_at"})
+            .assign(stage=model.role("opportunity"))
+        )
+    if "closed_at" in opps and "outcome" in opps:
+        for outcome in ("won", "lost"):
+            if not model.role(outcome):
+                continue
+            keep = linked & opps["closed_at"].notna() & (opps["outcome"] == outcome)
+            parts.append(
+                opps.loc[keep, ["lead_id", "closed_at", FILE, ROW]]
+                .rename(columns={"closed_at": "entered_at"})
+                .assign(stage=model.role(outcome))
+            )
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return None
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _merge_into(
+    base: pd.DataFrame, extra: pd.DataFrame, key: str, table: str, findings: list[Finding]
+) -> pd.DataFrame:
+    """Add ``extra``'s columns to ``base`` rows with the same ``key`` (blanks are filled)."""
+    files = ", ".join(sorted(extra[FILE].unique()))
+    dup = extra[key].duplicated(keep="first") & extra[key].notna()
+    if dup.any():
+        findings.append(
+            Finding(
+                "warning",
+                "duplicate_ids",
+                table=table,
+                file=files,
+                column=key,
+                count=int(dup.sum()),
+                examples=examples(extra, dup, key, False),
+            )
+        )
+    extra = extra[~dup & extra[key].notna()]
+    orphan = ~extra[key].isin(base[key])
+    if orphan.any():
+        findings.append(
+            Finding(
+                "warning",
+                "orphan_rows",
+                table=table,
+                file=files,
+                column=key,
+                count=int(orphan.sum()),
+                examples=examples(extra, orphan, key, False),
+            )
+        )
+    add = extra.drop(columns=[FILE, ROW]).set_index(key)
+    joined = base.join(add, on=key, rsuffix="__extra")
+    for col in add.columns:
+        if f"{col}__extra" in joined:
+            joined[col] = joined[col].fillna(joined.pop(f"{col}__extra"))
+    return joined
+
+
+def load_crm(
+    paths: str | Path | Sequence[str | Path],
+    mapping: str | Path | None = None,
+    *,
+    pseudonymise: bool = True,
+    key: bytes | None = None,
+    now: pd.Timestamp | None = None,
+) -> tuple[CrmData, ValidationReport]:
+    """Read, map, parse, check and pseudonymise a CRM export.
+
+    Data problems never raise: they are findings in the report (``usable`` is False on any
+    error). A mapping that cannot be used raises :class:`helpers.errors.KitError`.
+    """
+    findings: list[Finding] = []
+    files, missing = list_input_files(_as_paths(paths))
+    for m in missing:
+        findings.append(Finding("error", "path_not_found", file=str(m)))
+    raws = [read_file(f) for f in files]
+    for raw in raws:
+        for p in raw.problems:
+            findings.append(
+                Finding(
+                    p.severity,
+                    p.code,
+                    file=raw.name,
+                    count=p.count,
+                    examples=p.examples,
+                    params=p.params,
+                )
+            )
+    readable = [r for r in raws if r.frame is not None]
+    if mapping is None:
+        name = detect_mapping([(r.name, list(r.frame.columns)) for r in readable])
+        findings.append(Finding("info", "mapping_detected", params={"mapping": name}))
+        mp = load_mapping(name)
+    else:
+        mp = load_mapping(mapping)
+    if files == [] and not missing:
+        findings.append(Finding("error", "no_files"))
+    mapped: list[Mapped] = []
+    for raw in readable:
+        scores = [
+            (match_score(src, raw.name, list(raw.frame.columns)), i)
+            for i, src in enumerate(mp.sources)
+        ]
+        scores = [(s, i) for s, i in scores if s is not None]
+        if not scores:
+            findings.append(
+                Finding(
+                    "warning",
+                    "unrecognised_file",
+                    file=raw.name,
+                    params={"columns": ", ".join(map(str, list(raw.frame.columns)[:8]))},
+                )
+            )
+            continue
+        src = mp.sources[max(scores)[1]]
+        if len(raw.frame) == 0:
+            primary = src.table == "leads" and not src.merge_on
+            findings.append(
+                Finding(
+                    "error" if primary else "warning", "header_only", table=src.table, file=raw.name
+                )
+            )
+            continue
+        mapped.append(map_file(raw, src, mp, findings))
+    tables: dict[str, pd.DataFrame] = {}
+    for table in SCHEMAS:
+        frames = [m.frame for m in mapped if m.table == table and not m.source.merge_on]
+        combined = _concat(frames)
+        if combined is not None:
+            tables[table] = combined
+    for m in mapped:
+        if m.source.merge_on and m.table in tables and m.source.merge_on in m.frame:
+            tables[m.table] = _merge_into(
+                tables[m.table], m.frame, m.source.merge_on, m.table, findings
+            )
+    stage_parts = [tables.get("stage_history")] + [r for m in mapped for r in m.stage_rows]
+    if "opportunities" in tables and any(m.source.outcome_stages for m in mapped):
+        stage_parts.append(_outcome_stage_rows(tables["opportunities"], mp))
+    stage = _concat([p for p in stage_parts if p is not None and len(p)])
+    if stage is not None:
+        tables["stage_history"] = stage
+    acts = _concat([tables.get("activities")] + [r for m in mapped for r in m.activity_rows])
+    if acts is not None:
+        tables["activities"] = acts
+    now = now if now is not None else pd.Timestamp.now(tz="UTC")
+    tables, more = check_tables(tables, mp, now)
+    findings.extend(more)
+    files_by_table = {
+        name: sorted(df[FILE].dropna().unique().tolist()) for name, df in tables.items()
+    }
+    clean = {name: df.drop(columns=[FILE, ROW], errors="ignore") for name, df in tables.items()}
+    if pseudonymise:
+        secret = key if key is not None else privacy.load_key()
+        clean = {
+            name: privacy.pseudonymise(df, sorted(mp.personal_columns()), secret)
+            for name, df in clean.items()
+        }
+    leads = clean.pop("leads", None)
+    usable = (
+        leads is not None and len(leads) > 0 and not any(f.severity == "error" for f in findings)
+    )
+    if leads is None:
+        if not any(f.code in ("no_files", "path_not_found") for f in findings):
+            findings.append(Finding("error", "no_leads", params={"mapping": mp.name}))
+        leads = pd.DataFrame(
+            {
+                "lead_id": pd.Series([], dtype="str"),
+                "created_at": pd.Series([], dtype="datetime64[us, UTC]"),
+            }
+        )
+        usable = False
+    crm = CrmData(leads=leads, stage_model=mp.stage_model, **clean)
+    tables_summary, stage_counts = summarise(crm, files_by_table)
+    findings.sort(key=lambda f: ("error", "warning", "info").index(f.severity))
+    report = ValidationReport(
+        usable=usable,
+        mapping=mp.name,
+        tables=tables_summary,
+        stage_counts=stage_counts,
+        findings=findings,
+    )
+    return crm, report

@@ -1,0 +1,324 @@
+"""Mappings: how an export's files and columns become the canonical tables.
+
+A mapping is YAML (presets in ``helpers/mappings/``, or a user file). It lists *sources*: which
+files (glob patterns on file names) feed which canonical table, which source column(s) fill each
+canonical column (candidate names, matched ignoring case, spaces and underscores), value maps, wide
+stage-date columns, a stage-status column, and columns that become activities. See
+``docs/mappings.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helpers.errors import KitError
+from helpers.model import PERSONAL_COLUMNS, SCHEMAS, UTC_TS
+from helpers.stages import StageModel, load_stage_model, normalise_label
+
+PRESETS: tuple[str, ...] = ("kit", "hubspot", "salesforce", "olist")
+TYPES: tuple[str, ...] = ("string", "date", "number", "int")
+
+
+class MappingError(KitError):
+    """A mapping that cannot be used; ``problem`` names the key and the fix."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__("ingest.mapping_invalid", source=source, problem=problem)
+
+
+def canonical_type(table: str, column: str) -> str:
+    """The parse type of a canonical column (``string`` for columns outside the schema)."""
+    col = SCHEMAS[table].columns.get(column)
+    if col is None:
+        return "string"
+    dtype = str(col.dtype)
+    if dtype == str(UTC_TS) or "datetime" in dtype:
+        return "date"
+    if dtype.startswith("float"):
+        return "number"
+    if dtype.startswith("int"):
+        return "int"
+    return "string"
+
+
+def required_columns(table: str) -> tuple[str, ...]:
+    """Canonical columns a table must have."""
+    return tuple(n for n, c in SCHEMAS[table].columns.items() if c.required)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One target column: where it comes from and how its values are read."""
+
+    name: str
+    candidates: tuple[str, ...]
+    type: str = "string"
+    values: dict[str, str] = field(default_factory=dict)  # normalised label -> value
+    default: str | None = None  # value for labels not in ``values`` (None keeps them)
+    personal: bool = False
+
+
+@dataclass(frozen=True)
+class ActivitySpec:
+    """A date column that records one activity per row (e.g. the first sales touch)."""
+
+    type: str
+    side: str | None
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Files that feed one canonical table."""
+
+    name: str
+    table: str
+    files: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    stage_dates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stage_status: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (status, date) cands
+    activities: tuple[ActivitySpec, ...] = ()
+    merge_on: str | None = None  # add columns to rows of ``table`` with the same key
+    keep_unmapped: bool = False
+    outcome_stages: bool = False  # opportunities: add opportunity/won/lost stage entries
+
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A whole mapping: its sources, stage model, time zone and date order."""
+
+    name: str
+    sources: tuple[SourceSpec, ...]
+    stage_model: StageModel
+    timezone: str = "UTC"
+    date_order: str | None = None  # "dmy", "mdy" or None (decide from the file)
+    personal: tuple[str, ...] = PERSONAL_COLUMNS
+    origin: str = "preset"
+
+    def personal_columns(self) -> set[str]:
+        cols = set(self.personal)
+        for src in self.sources:
+            cols.update(c.name for c in src.columns if c.personal)
+        return cols
+
+
+def _names(value: Any, where: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str | int) for v in value):
+        return tuple(str(v) for v in value)
+    raise MappingError(source, f"{where} must be a column name or a list of names")
+
+
+def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnSpec:
+    default_type = canonical_type(table, name)
+    if raw is None:
+        return ColumnSpec(name, (name,), default_type)
+    if not isinstance(raw, dict):
+        return ColumnSpec(name, _names(raw, where, source), default_type)
+    unknown = set(raw) - {"from", "type", "values", "default", "personal"}
+    if unknown:
+        raise MappingError(source, f"{where}: unknown keys {', '.join(sorted(unknown))}")
+    ctype = str(raw.get("type", default_type))
+    if ctype not in TYPES:
+        raise MappingError(source, f"{where}.type must be one of {', '.join(TYPES)}")
+    values = raw.get("values") or {}
+    if not isinstance(values, dict):
+        raise MappingError(source, f"{where}.values must map source values to canonical ones")
+    return ColumnSpec(
+        name=name,
+        candidates=_names(raw.get("from", name), f"{where}.from", source),
+        type=ctype,
+        values={normalise_label(str(k)): str(v) for k, v in values.items()},
+        default=None if raw.get("default") is None else str(raw["default"]),
+        personal=bool(raw.get("personal", False)),
+    )
+
+
+def _source(raw: Any, i: int, source: str) -> SourceSpec:
+    where = f"sources[{i}]"
+    if not isinstance(raw, dict):
+        raise MappingError(source, f"{where} must be a mapping with 'table:' and 'files:'")
+    table = raw.get("table")
+    if table not in SCHEMAS:
+        raise MappingError(source, f"{where}.table must be one of {', '.join(SCHEMAS)}")
+    files = _names(raw.get("files", ["*"]), f"{where}.files", source)
+    cols_raw = raw.get("columns")
+    if cols_raw is None:  # the canonical names themselves
+        cols_raw = {c: None for c in SCHEMAS[table].columns}
+    if not isinstance(cols_raw, dict):
+        raise MappingError(source, f"{where}.columns must map canonical names to source names")
+    columns = tuple(
+        _column(table, str(k), v, f"{where}.columns.{k}", source) for k, v in cols_raw.items()
+    )
+    stage_dates = {
+        str(k): _names(v, f"{where}.stage_dates.{k}", source)
+        for k, v in (raw.get("stage_dates") or {}).items()
+    }
+    status = None
+    if raw.get("stage_status"):
+        st = raw["stage_status"]
+        if not isinstance(st, dict) or "column" not in st or "date" not in st:
+            raise MappingError(source, f"{where}.stage_status needs 'column:' and 'date:'")
+        status = (
+            _names(st["column"], f"{where}.stage_status.column", source),
+            _names(st["date"], f"{where}.stage_status.date", source),
+        )
+    acts = []
+    for j, a in enumerate(raw.get("activities") or []):
+        if not isinstance(a, dict) or "type" not in a or "from" not in a:
+            raise MappingError(source, f"{where}.activities[{j}] needs 'type:' and 'from:'")
+        acts.append(
+            ActivitySpec(
+                str(a["type"]), a.get("side"), _names(a["from"], f"{where}.activities", source)
+            )
+        )
+    return SourceSpec(
+        name=str(raw.get("name", table)),
+        table=table,
+        files=files,
+        columns=columns,
+        stage_dates=stage_dates,
+        stage_status=status,
+        activities=tuple(acts),
+        merge_on=raw.get("merge_on"),
+        keep_unmapped=bool(raw.get("keep_unmapped", False)),
+        outcome_stages=bool(raw.get("outcome_stages", False)),
+    )
+
+
+def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = None) -> Mapping:
+    """Build and check a mapping from parsed YAML (``base``: folder for a relative stage model)."""
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise MappingError(source, "the file needs a 'sources:' list (see docs/mappings.md)")
+    model_ref = str(data.get("stage_model", "default"))
+    if base is not None and (base / model_ref).is_file():
+        model_ref = str(base / model_ref)
+    model = load_stage_model(model_ref)
+    extra = data.get("stages") or {}
+    if not isinstance(extra, dict):
+        raise MappingError(source, "'stages:' must map export labels to stage keys")
+    if extra:
+        aliases = dict(model.aliases)
+        for label, key in extra.items():
+            key_n = normalise_label(str(key))
+            if key_n not in model.stages:
+                raise MappingError(
+                    source,
+                    f"stages: '{label}' points at '{key}', which is not a stage of "
+                    f"the '{model.name}' model ({', '.join(model.stages)})",
+                )
+            aliases[normalise_label(str(label))] = key_n
+        model = StageModel(model.name, model.funnel, model.exits, dict(model.roles), aliases)
+    order = data.get("date_order")
+    if order not in (None, "dmy", "mdy"):
+        raise MappingError(source, "date_order must be dmy or mdy")
+    tz = str(data.get("timezone", "UTC"))
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise MappingError(source, f"timezone '{tz}' is not a time zone name") from None
+    sources = tuple(_source(s, i, source) for i, s in enumerate(data["sources"]))
+    if not any(s.table == "leads" and not s.merge_on for s in sources):
+        raise MappingError(source, "a source with 'table: leads' is needed")
+    personal = tuple(PERSONAL_COLUMNS) + tuple(str(p) for p in data.get("personal") or [])
+    return Mapping(
+        name=str(data.get("name", Path(source).stem)),
+        sources=sources,
+        stage_model=model,
+        timezone=tz,
+        date_order=order,
+        personal=personal,
+        origin=source,
+    )
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    """A preset by name or a user YAML file; a clear :class:`KitError` when it cannot be used."""
+    ref = str(name_or_path)
+    if ref in PRESETS:
+        text = (resources.files("helpers") / "mappings" / f"{ref}.yaml").read_text("utf-8")
+        return mapping_from_dict(yaml.safe_load(text), ref)
+    path = Path(ref)
+    if not path.is_file():
+        raise KitError("ingest.mapping_not_found", name=ref, presets=", ".join(PRESETS))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise KitError("ingest.mapping_yaml", source=path.name, line=line) from None
+    return mapping_from_dict(data, path.name, base=path.parent)
+
+
+def find_column(columns: dict[str, str], candidates: tuple[str, ...]) -> str | None:
+    """The first candidate present; ``columns`` maps normalised names to actual names."""
+    for cand in candidates:
+        hit = columns.get(normalise_label(cand))
+        if hit is not None:
+            return hit
+    return None
+
+
+def column_index(names: list[str]) -> dict[str, str]:
+    """Normalised name -> actual name (the first one wins)."""
+    out: dict[str, str] = {}
+    for n in names:
+        out.setdefault(normalise_label(n), n)
+    return out
+
+
+def glob_match(filename: str, patterns: tuple[str, ...]) -> bool:
+    name = filename.lower()
+    return any(fnmatch.fnmatch(name, p.lower()) for p in patterns)
+
+
+def match_score(src: SourceSpec, filename: str, names: list[str]) -> int | None:
+    """How well a file fits a source (None: it does not fit)."""
+    index = column_index(names)
+    found = {c.name for c in src.columns if find_column(index, c.candidates)}
+    found |= {k for k, cands in src.stage_dates.items() if find_column(index, cands)}
+    keys = {src.merge_on} if src.merge_on else set(required_columns(src.table))
+    if src.table == "stage_history" and src.stage_dates:
+        keys = {"lead_id"}
+    by_name = glob_match(filename, src.files)
+    if not by_name and not keys <= found:
+        return None
+    if not found:
+        return None
+    return 1000 * by_name + 10 * len(keys & found) + len(found)
+
+
+def detect_mapping(file_columns: list[tuple[str, list[str]]]) -> str:
+    """The preset whose sources best fit the files' names and columns (default ``kit``)."""
+    best, best_score = "kit", 0
+    for name in PRESETS:
+        mapping = load_mapping(name)
+        score = 0
+        has_leads = False
+        for _filename, cols in file_columns:
+            index = column_index(cols)
+            for src in mapping.sources:
+                if src.table != "leads" or src.merge_on:
+                    continue
+                if all(
+                    find_column(index, c.candidates)
+                    for c in src.columns
+                    if c.name in required_columns("leads")
+                ):
+                    has_leads = True
+                    score += sum(bool(find_column(index, c.candidates)) for c in src.columns)
+        if has_leads and score > best_score:
+            best, best_score = name, score
+    return best

@@ -1,0 +1,201 @@
+"""Vectorised parsing of text cells into canonical types: timestamps and numbers.
+
+Dates: ISO 8601 (with or without an offset), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (optionally with a
+time and AM/PM), Excel serial numbers (XLSX) and epoch milliseconds. The day/month order is decided
+per column from the values; naive times are read in the export's time zone and converted to UTC.
+Numbers: decimal comma or point, thousands separators, currency symbols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helpers.model import UTC_TS
+
+ISO_RE = (
+    r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+OFFSET_RE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+SLASH_RE = (
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})"
+    r"(?:[ T,]+(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?$"
+)
+SERIAL_RE = r"^\d{5}(?:\.\d+)?$"
+EPOCH_MS_RE = r"^1\d{12}$"
+CURRENCY_RE = r"^(?:[€$£¥]|R\$|EUR|USD|GBP|CHF|BRL)\s*|\s*(?:[€$£¥]|EUR|USD|GBP|CHF|BRL)$"
+
+
+@dataclass
+class DateParse:
+    """Parsed timestamps (UTC) and what the parser had to decide."""
+
+    values: pd.Series
+    unparseable: pd.Series  # bool mask: non-blank text that is not a date
+    order: str | None = None  # "dmy", "mdy" or None (no slash dates)
+    ambiguous: bool = False  # slash dates where no value settles day/month order
+    mixed: bool = False  # several formats in one column
+
+
+@dataclass
+class NumberParse:
+    """Parsed floats and what was cleaned on the way."""
+
+    values: pd.Series
+    unparseable: pd.Series
+    currency: pd.Series  # bool mask: a currency symbol was removed
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    return pa.array(text.array, type=pa.string(), from_pandas=True)
+
+
+def _mask(arr: pa.Array, pattern: str, index: pd.Index) -> pd.Series:
+    hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=index)
+
+
+def _to_utc(naive: pd.Series, tz: str) -> pd.Series:
+    if naive.dt.tz is not None:
+        return naive.dt.tz_convert("UTC")
+    return naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert(
+        "UTC"
+    )
+
+
+def parse_dates(
+    values: pd.Series,
+    *,
+    tz: str = "UTC",
+    day_first: bool = True,
+    excel_serial: bool = False,
+) -> DateParse:
+    """Parse a column of dates; ``day_first`` applies only when no value settles the order."""
+    index = values.index
+    out = pd.Series(pd.NaT, index=index, dtype=UTC_TS)
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
+        parsed = _to_utc(pd.Series(values, index=index), tz).astype(UTC_TS)
+        return DateParse(parsed, pd.Series(False, index=index))
+    if pd.api.types.is_numeric_dtype(values):
+        values = values.astype("Float64").astype("str").str.removesuffix(".0")
+    text = values.astype("str").str.strip()
+    blank = text.isna() | (text == "")
+    arr = _arrow(text)
+    iso = _mask(arr, ISO_RE, index)
+    slash = _mask(arr, SLASH_RE, index) & ~iso
+    serial = _mask(arr, SERIAL_RE, index) & excel_serial
+    epoch = _mask(arr, EPOCH_MS_RE, index) & ~serial
+    result = DateParse(out, pd.Series(False, index=index))
+    if iso.any():
+        sub = text[iso]
+        if tz == "UTC":
+            out[iso] = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce")
+        else:
+            aware = iso & _mask(arr, OFFSET_RE, index)
+            naive = iso & ~aware
+            if aware.any():
+                out[aware] = pd.to_datetime(
+                    text[aware], format="ISO8601", utc=True, errors="coerce"
+                )
+            if naive.any():
+                out[naive] = _to_utc(
+                    pd.to_datetime(text[naive], format="ISO8601", errors="coerce"), tz
+                )
+    if slash.any():
+        parts = pc.extract_regex(pa.array(text[slash].array, type=pa.string()), SLASH_RE)
+        out[slash], order, ambiguous, mixed_order = _slash_dates(
+            parts, text[slash].index, tz, day_first
+        )
+        result.order, result.ambiguous = order, ambiguous
+        result.mixed = mixed_order
+    if serial.any():
+        days = pd.to_numeric(text[serial], errors="coerce")
+        naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
+        out[serial] = _to_utc(naive.dt.round("s"), tz)
+    if epoch.any():
+        ms = pd.to_numeric(text[epoch], errors="coerce")
+        out[epoch] = pd.to_datetime(ms, unit="ms", utc=True)
+    kinds = int(iso.any()) + int(slash.any()) + int(serial.any()) + int(epoch.any())
+    result.mixed = result.mixed or kinds > 1
+    result.values = out.astype(UTC_TS)
+    result.unparseable = ~blank & result.values.isna()
+    return result
+
+
+def _slash_dates(
+    parts: pa.StructArray, index: pd.Index, tz: str, day_first: bool
+) -> tuple[pd.Series, str, bool, bool]:
+    def num(name: str) -> pd.Series:
+        field = pc.struct_field(parts, name)
+        field = pc.if_else(pc.equal(field, ""), None, field)
+        return pd.Series(pc.cast(field, pa.int32()).to_numpy(zero_copy_only=False), index=index)
+
+    a, b, y = num("a"), num("b"), num("y")
+    hour, minute, second = num("H").fillna(0), num("M").fillna(0), num("S").fillna(0)
+    ampm = pd.Series(
+        pc.utf8_lower(pc.struct_field(parts, "ampm")).to_numpy(zero_copy_only=False), index=index
+    )
+    pm = ampm.str.startswith("p", na=False)
+    am = ampm.str.startswith("a", na=False)
+    hour = hour.where(~(pm & (hour < 12)), hour + 12).where(~(am & (hour == 12)), 0)
+    y = y.where(y >= 100, np.where(y < 70, y + 2000, y + 1900))
+    dmy_evidence, mdy_evidence = bool((a > 12).any()), bool((b > 12).any())
+    if dmy_evidence and not mdy_evidence:
+        order, ambiguous = "dmy", False
+    elif mdy_evidence and not dmy_evidence:
+        order, ambiguous = "mdy", False
+    else:
+        order, ambiguous = ("dmy" if day_first else "mdy"), not (dmy_evidence and mdy_evidence)
+    mixed = dmy_evidence and mdy_evidence
+    day_is_a = pd.Series(order == "dmy", index=index)
+    if mixed:  # each value settled by its own evidence, the rest by the default order
+        day_is_a = day_is_a.where(~(a > 12), True).where(~(b > 12), False)
+    day = a.where(day_is_a, b)
+    month = b.where(day_is_a, a)
+    frame = pd.DataFrame(
+        {"year": y, "month": month, "day": day, "hour": hour, "minute": minute, "second": second}
+    )
+    naive = pd.to_datetime(frame, errors="coerce")
+    return _to_utc(naive, tz).astype(UTC_TS), order, ambiguous, mixed
+
+
+def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberParse:
+    """Parse a column of numbers; ``decimal_comma`` decides ``1.234`` when values do not."""
+    index = values.index
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        floats = values.astype("float64")
+        none = pd.Series(False, index=index)
+        return NumberParse(floats, none, none)
+    text = values.astype("str").str.strip()
+    blank = text.isna() | (text == "")
+    currency = text.str.contains(CURRENCY_RE, regex=True, na=False)
+    if currency.any():
+        text = text.str.replace(CURRENCY_RE, "", regex=True)
+    text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    has_comma = text.str.contains(",", regex=False, na=False)
+    has_dot = text.str.contains(".", regex=False, na=False)
+    both = has_comma & has_dot
+    comma_last = text.str.rfind(",") > text.str.rfind(".")
+    comma_decimal_evidence = (both & comma_last).any() or text.str.contains(
+        r",(?:\d{1,2}|\d{4,})$", regex=True, na=False
+    ).any()
+    dot_decimal_evidence = (both & ~comma_last).any() or text.str.contains(
+        r"\.(?:\d{1,2}|\d{4,})$", regex=True, na=False
+    ).any()
+    if comma_decimal_evidence and not dot_decimal_evidence:
+        comma = True
+    elif dot_decimal_evidence and not comma_decimal_evidence:
+        comma = False
+    else:
+        comma = decimal_comma
+    if comma:
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    floats = pd.to_numeric(text, errors="coerce").astype("float64")
+    return NumberParse(floats, ~blank & floats.isna(), currency)

@@ -1,0 +1,267 @@
+"""Reading export files as text: CSV (sniffed delimiter and encoding), XLSX and Parquet.
+
+Every reader returns a :class:`RawFile`: the cells as pandas strings (Parquet keeps its typed
+columns), plus what was learned about the file (encoding, delimiter, decimal comma) and the
+problems met while reading. Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+SNIFF_BYTES = 64 * 1024
+BLOCK_SIZE = 8 << 20  # large enough for very long cells
+
+
+@dataclass
+class ReadProblem:
+    """Something met while reading a file (a code from the ``ingest`` catalogue)."""
+
+    severity: str
+    code: str
+    count: int = 1
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RawFile:
+    """One input file as read: text cells (or typed Parquet columns) and reading facts."""
+
+    path: Path
+    frame: pd.DataFrame | None
+    kind: str  # csv, xlsx, parquet
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal_comma: bool = False
+    problems: list[ReadProblem] = field(default_factory=list)
+    first_row: int = 2  # file row number of the first data row (header is row 1)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def list_input_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Readable files under ``paths`` (folders: one level) and the paths that do not exist."""
+    files: list[Path] = []
+    missing: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(
+                sorted(
+                    f
+                    for f in p.iterdir()
+                    if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")
+                )
+            )
+        elif p.is_file():
+            files.append(p)
+        else:
+            missing.append(p)
+    return files, missing
+
+
+def _detect_encoding(head: bytes) -> tuple[str | None, str | None]:
+    """(encoding, problem code) for the first bytes of a text file; None encoding = not text."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", None
+    if b"\x00" in head:
+        return None, "not_text"
+    try:
+        head.decode("utf-8-sig")
+        return "utf-8", None
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a multi-byte character cut by the sample boundary
+            return "utf-8", None
+    try:
+        head.decode("cp1252")
+        return "cp1252", "encoding_fallback"
+    except UnicodeDecodeError:
+        return "latin-1", "encoding_fallback"
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter whose field count is largest and most consistent over the first lines."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last sampled line may be cut
+    best, best_score = ",", -1.0
+    for delim in DELIMITERS:
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        except csv.Error:
+            continue
+        if not counts or counts[0] < 2:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        score = freq / len(counts) * 1000 + min(mode, 999)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _looks_decimal_comma(frame: pd.DataFrame, delimiter: str) -> bool:
+    """Whether numbers in the file are written ``1.234,56`` (Italian Excel)."""
+    if delimiter != ";":
+        sample = frame.head(200)
+        for col in sample.columns:
+            s = sample[col].dropna()
+            if len(s) and s.str.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d+").mean() > 0.5:
+                return True
+        return False
+    return True
+
+
+def read_csv(path: Path) -> RawFile:
+    """A delimited text file as strings, with encoding and delimiter detected."""
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    raw = RawFile(path=path, frame=None, kind="csv")
+    stripped = head.removeprefix(b"\xef\xbb\xbf").strip()
+    if not stripped:
+        raw.problems.append(ReadProblem("error", "empty_file"))
+        return raw
+    encoding, code = _detect_encoding(head)
+    if encoding is None:
+        raw.problems.append(ReadProblem("error", "not_text"))
+        return raw
+    raw.encoding = encoding
+    text = head.decode("utf-16" if encoding == "utf-16" else encoding, errors="replace")
+    raw.delimiter = _sniff_delimiter(text.lstrip("\ufeff"))
+    frame, bad_rows = _read_csv_arrow(path, encoding, raw.delimiter)
+    if frame is None and encoding == "utf-8":  # invalid UTF-8 further down the file
+        encoding, code = "cp1252", "encoding_fallback"
+        raw.encoding = encoding
+        frame, bad_rows = _read_csv_arrow(path, encoding, raw.delimiter)
+    if frame is None:
+        frame, bad_rows = _read_csv_arrow(path, "latin-1", raw.delimiter)
+        raw.encoding = "latin-1"
+    if code == "encoding_fallback":
+        raw.problems.append(ReadProblem("info", code, params={"encoding": raw.encoding}))
+    if bad_rows:
+        raw.problems.append(
+            ReadProblem(
+                "warning",
+                "ragged_rows",
+                count=len(bad_rows),
+                examples=[{"row": n, "value": v} for n, v in bad_rows[:5]],
+            )
+        )
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    raw.frame = frame
+    raw.decimal_comma = _looks_decimal_comma(frame, raw.delimiter)
+    return raw
+
+
+def _read_csv_arrow(
+    path: Path, encoding: str, delimiter: str
+) -> tuple[pd.DataFrame | None, list[tuple[int | None, str]]]:
+    """All columns as strings via pyarrow; None when the bytes are not valid in ``encoding``."""
+    bad: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        number = row.number + 1 if row.number is not None else None  # header is line 1
+        bad.append((number, row.text[:80]))
+        return "skip"
+
+    with path.open("rb") as fh:
+        header = fh.read(SNIFF_BYTES)
+    names = _header_names(header, encoding, delimiter)
+    read_opts = pacsv.ReadOptions(
+        encoding=encoding,
+        block_size=BLOCK_SIZE,
+        use_threads=True,
+    )
+    parse_opts = pacsv.ParseOptions(
+        delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+    )
+    convert_opts = pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=True,
+        null_values=[""],
+        quoted_strings_can_be_null=True,
+    )
+    try:
+        table = pacsv.read_csv(
+            path, read_options=read_opts, parse_options=parse_opts, convert_options=convert_opts
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "UTF8" in str(exc) or isinstance(exc, UnicodeDecodeError):
+            return None, []
+        raise
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=float("nan"))}.get)
+    return frame, bad
+
+
+def _header_names(head: bytes, encoding: str, delimiter: str) -> list[str]:
+    text = head.decode("utf-16" if encoding == "utf-16" else encoding, errors="replace")
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    row = next(csv.reader([first], delimiter=delimiter), [])
+    return [c for c in row]
+
+
+def read_xlsx(path: Path) -> RawFile:
+    """The first non-empty sheet of a workbook, cells as strings (dates as ISO text)."""
+    raw = RawFile(path=path, frame=None, kind="xlsx")
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception:  # openpyxl raises many types for a file that is not a workbook
+        raw.problems.append(ReadProblem("error", "unreadable_file"))
+        return raw
+    frame = next((df for df in sheets.values() if len(df.columns)), None)
+    if frame is None:
+        raw.problems.append(ReadProblem("error", "empty_file"))
+        return raw
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text = s.dt.strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            text = s.map(_cell_text, na_action="ignore")
+        out[str(col).strip()] = text.astype("str")
+    raw.frame = out.reset_index(drop=True)
+    return raw
+
+
+def _cell_text(value: Any) -> str:
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_parquet(path: Path) -> RawFile:
+    """A Parquet file with its own column types."""
+    raw = RawFile(path=path, frame=None, kind="parquet")
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowInvalid, OSError):
+        raw.problems.append(ReadProblem("error", "unreadable_file"))
+        return raw
+    frame.columns = [str(c).strip() for c in frame.columns]
+    raw.frame = frame.reset_index(drop=True)
+    return raw
+
+
+def read_file(path: Path) -> RawFile:
+    """Read one export file, choosing the reader by its suffix."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path)
+    if suffix in (".parquet", ".pq"):
+        return read_parquet(path)
+    return read_csv(path)

@@ -1,0 +1,209 @@
+"""The validation report: what was read, how far leads got, and every problem found at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from helpers.messages import t
+
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+MAX_EXAMPLES = 5
+MAX_EXAMPLE_CHARS = 60
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
+
+
+def mask_value(value: Any, personal: bool = False) -> str:
+    """An example value safe to print: personal data masked, long text cut."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    text = str(value)
+    if EMAIL_RE.search(text):
+        return EMAIL_RE.sub(lambda m: m.group(0)[0] + "***@***", text)[:MAX_EXAMPLE_CHARS]
+    if personal:
+        if PHONE_RE.match(text):
+            return "***" + text[-2:]
+        return (text[:1] + "***") if text else ""
+    if len(text) > MAX_EXAMPLE_CHARS:
+        return text[:MAX_EXAMPLE_CHARS] + f"... ({len(text):,} chars)"
+    return text
+
+
+@dataclass
+class Finding:
+    """One problem (or fact) about the input, counted over all the rows it concerns."""
+
+    severity: str
+    code: str
+    table: str | None = None
+    file: str | None = None
+    column: str | None = None
+    count: int = 1
+    examples: list[dict[str, Any]] = field(default_factory=list)  # {"row": int, "value": str}
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def _values(self) -> dict[str, Any]:
+        return {
+            "table": self.table or "",
+            "file": self.file or "",
+            "column": self.column or "",
+            "count": self.count,
+            **self.params,
+        }
+
+    def message(self, lang: str | None = None) -> str:
+        """What was found, in ``lang``."""
+        return t(f"ingest.finding.{self.code}", lang, **self._values())
+
+    def advice(self, lang: str | None = None) -> str:
+        """What to do about it, in ``lang``."""
+        return t(f"ingest.advice.{self.code}", lang, **self._values())
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "table": self.table,
+            "file": self.file,
+            "column": self.column,
+            "count": int(self.count),
+            "examples": [
+                {"row": None if e.get("row") is None else int(e["row"]), "value": str(e["value"])}
+                for e in self.examples
+            ],
+            "params": {k: _jsonable(v) for k, v in sorted(self.params.items())},
+            "message": self.message(lang),
+            "advice": self.advice(lang),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _example_text(example: dict[str, Any], lang: str) -> str:
+    value = str(example.get("value") or "")
+    if example.get("row") is None:
+        return repr(value)
+    row = t("ingest.text.row", lang, row=example["row"])
+    return f"{row} ({value!r})" if value else row
+
+
+@dataclass
+class TableSummary:
+    """What was read into one canonical table."""
+
+    files: list[str]
+    rows: int
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    date_column: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": list(self.files),
+            "rows": int(self.rows),
+            "date_column": self.date_column,
+            "start": None if self.start is None else self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+        }
+
+
+@dataclass
+class ValidationReport:
+    """Everything ``smarketing validate`` tells the user; ``usable`` is False on any error."""
+
+    usable: bool
+    mapping: str
+    tables: dict[str, TableSummary] = field(default_factory=dict)
+    stage_counts: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    def by_severity(self, severity: str) -> list[Finding]:
+        return [f for f in self.findings if f.severity == severity]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return self.by_severity("error")
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return self.by_severity("warning")
+
+    def codes(self, severity: str | None = None) -> set[str]:
+        return {f.code for f in self.findings if severity is None or f.severity == severity}
+
+    def get(self, code: str) -> Finding | None:
+        """The first finding with ``code``."""
+        return next((f for f in self.findings if f.code == code), None)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON-ready, with a stable key order."""
+        return {
+            "usable": self.usable,
+            "mapping": self.mapping,
+            "tables": {name: s.to_dict() for name, s in self.tables.items()},
+            "stage_counts": {k: int(v) for k, v in self.stage_counts.items()},
+            "summary": {s: len(self.by_severity(s)) for s in SEVERITIES},
+            "findings": [f.to_dict(lang) for f in self.findings],
+        }
+
+    def render_text(self, lang: str = "en") -> str:
+        """The report as plain text for a terminal."""
+        lines = [t("ingest.text.mapping", lang, mapping=self.mapping), ""]
+        lines.append(t("ingest.text.tables", lang))
+        if not self.tables:
+            lines.append("  " + t("ingest.text.no_tables", lang))
+        for name, s in self.tables.items():
+            span = ""
+            if s.start is not None and s.end is not None:
+                span = t(
+                    "ingest.text.date_range",
+                    lang,
+                    column=s.date_column,
+                    start=s.start.date().isoformat(),
+                    end=s.end.date().isoformat(),
+                )
+            lines.append(
+                "  "
+                + t(
+                    "ingest.text.table_line",
+                    lang,
+                    table=name,
+                    rows=f"{s.rows:,}",
+                    files=", ".join(s.files),
+                    span=span,
+                ).rstrip()
+            )
+        if self.stage_counts:
+            lines += ["", t("ingest.text.stages", lang)]
+            width = max(len(k) for k in self.stage_counts)
+            for stage, n in self.stage_counts.items():
+                lines.append(f"  {stage:<{width}}  {n:>9,}")
+        for severity in SEVERITIES:
+            found = self.by_severity(severity)
+            if not found:
+                continue
+            lines += ["", t(f"ingest.text.heading_{severity}", lang, count=len(found))]
+            for f in found:
+                where = ", ".join(
+                    p
+                    for p in (
+                        f.file,
+                        t("ingest.text.column", lang, column=f.column) if f.column else "",
+                    )
+                    if p
+                )
+                lines.append(f"  - {where + ': ' if where else ''}{f.message(lang)}")
+                if f.examples:
+                    shown = "; ".join(_example_text(e, lang) for e in f.examples)
+                    lines.append("      " + t("ingest.text.examples", lang, examples=shown))
+                lines.append("      " + t("ingest.text.advice", lang, advice=f.advice(lang)))
+        lines += ["", t("ingest.text.usable" if self.usable else "ingest.text.unusable", lang)]
+        return "\n".join(lines) + "\n"

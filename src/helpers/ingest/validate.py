@@ -1,0 +1,398 @@
+"""Checks on the mapped tables: every problem is counted, with examples, and the rows that cannot
+be used are set aside so the canonical tables satisfy the pandera schemas of ``helpers.model``."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pandera.errors import SchemaErrors
+
+from helpers.ingest.mapping import Mapping, required_columns
+from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_value
+from helpers.ingest.safety import formula_mask
+from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
+
+FILE, ROW = "__file", "__row"
+IMPORTANT = {"leads": ("source", "persona", "owner", "segment", "channel")}
+ALLOWED = {"channel": CHANNELS, "outcome": OUTCOMES, "side": TEAMS, "team": TEAMS}
+TEAM_WORDS = {
+    "vendite": "sales",
+    "commerciale": "sales",
+    "sales": "sales",
+    "marketing": "marketing",
+}
+MARKUP_RE = r"<\s*/?\s*[a-zA-Z!][^>]*>"
+HUGE_CELL = 32_767  # the longest text an Excel cell holds
+FUTURE_SLACK = pd.Timedelta(days=1)
+DATE_COLUMN = {
+    "leads": "created_at",
+    "stage_history": "entered_at",
+    "opportunities": "created_at",
+    "activities": "at",
+}
+
+
+def _files(df: pd.DataFrame, mask: pd.Series | None = None) -> str | None:
+    if FILE not in df:
+        return None
+    names = df.loc[mask, FILE] if mask is not None else df[FILE]
+    uniq = list(dict.fromkeys(names.dropna().tolist()))
+    return ", ".join(uniq[:3]) + (", ..." if len(uniq) > 3 else "") if uniq else None
+
+
+def _examples(df: pd.DataFrame, mask: pd.Series, column: str | None, personal: bool) -> list[dict]:
+    idx = mask[mask].index[:MAX_EXAMPLES]
+    rows = df.loc[idx]
+    out = []
+    for i in idx:
+        value = rows.at[i, column] if column and column in rows else ""
+        row = rows.at[i, ROW] if ROW in rows else None
+        out.append(
+            {"row": None if pd.isna(row) else int(row), "value": mask_value(value, personal)}
+        )
+    return out
+
+
+class Checker:
+    """Collects findings about one set of tables."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.personal = mapping.personal_columns()
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        severity: str,
+        code: str,
+        table: str,
+        df: pd.DataFrame,
+        mask: pd.Series,
+        column: str | None = None,
+        count: int | None = None,
+        **params: object,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                severity,
+                code,
+                table=table,
+                file=_files(df, mask),
+                column=column,
+                count=int(mask.sum()) if count is None else count,
+                examples=_examples(df, mask, column, column in self.personal),
+                params=dict(params),
+            )
+        )
+
+
+def _drop_blank_required(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
+    for col in required_columns(table):
+        if col not in df or col == "amount":
+            continue
+        blank = df[col].isna()
+        if blank.all() and len(df):
+            ck.add("error", "all_blank", table, df, blank, col)
+        elif blank.any():
+            ck.add("warning", "blank_required", table, df, blank, col)
+            df = df[~blank]
+    return df
+
+
+def _drop_duplicates(ck: Checker, table: str, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    data_cols = [c for c in df.columns if c not in (FILE, ROW)]
+    exact = df.duplicated(subset=data_cols, keep="first")
+    if exact.any():
+        ck.add("warning", "duplicate_rows", table, df, exact, key[0])
+        df = df[~exact]
+    if all(k in df for k in key):
+        dup = df.duplicated(subset=key, keep="first")
+        if dup.any():
+            ck.add("warning", "duplicate_ids", table, df, dup, key[0], keys=", ".join(key))
+            df = df[~dup]
+    return df
+
+
+def _categories(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
+    for col, allowed in ALLOWED.items():
+        if col not in df:
+            continue
+        values = df[col]
+        if col in ("team", "side"):
+            values = values.map(lambda v: TEAM_WORDS.get(v, v), na_action="ignore").astype("str")
+            df = df.assign(**{col: values})
+        bad = values.notna() & ~values.isin(allowed)
+        if not bad.any():
+            continue
+        shown = ", ".join(map(str, values[bad].unique()[:5]))
+        required = SCHEMAS[table].columns[col].required if col in SCHEMAS[table].columns else False
+        ck.add(
+            "warning",
+            "unknown_values",
+            table,
+            df,
+            bad,
+            col,
+            values=shown,
+            allowed=", ".join(allowed),
+        )
+        df = df[~bad] if required else df.assign(**{col: values.where(~bad)})
+    return df
+
+
+def _negative(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
+    for col in ("amount", "company_size"):
+        if col in df:
+            neg = df[col] < 0
+            if neg.any():
+                ck.add("warning", "negative_values", table, df, neg, col)
+                df = df.assign(**{col: df[col].where(~neg)})
+    return df
+
+
+def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Formula-like cells (neutralised with a leading quote), markup and huge cells."""
+    for col in df.columns:
+        if col in (FILE, ROW) or not pd.api.types.is_string_dtype(df[col]):
+            continue
+        s = df[col]
+        formula = formula_mask(s)
+        if formula.any():
+            ck.add("warning", "formula_like", table, df, formula, col)
+            df = df.assign(**{col: s.where(~formula, "'" + s)})
+        markup = s.str.contains(MARKUP_RE, regex=True, na=False)
+        if markup.any():
+            ck.add("warning", "markup_in_text", table, df, markup, col)
+        huge = s.str.len() > HUGE_CELL
+        if huge.any():
+            ck.add("warning", "huge_cell", table, df, huge.fillna(False), col, limit=HUGE_CELL)
+    return df
+
+
+def _future(ck: Checker, table: str, df: pd.DataFrame, now: pd.Timestamp) -> None:
+    for col in df.columns:
+        if isinstance(df[col].dtype, pd.DatetimeTZDtype):
+            future = df[col] > now + FUTURE_SLACK
+            if future.any():
+                ck.add(
+                    "warning", "future_dates", table, df, future, col, now=now.date().isoformat()
+                )
+
+
+def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.DataFrame:
+    model = ck.mapping.stage_model
+    labels = df["stage"].astype("str")
+    uniq = pd.Series(labels.dropna().unique())
+    resolved = {u: model.resolve(u) for u in uniq}
+    keys = labels.map(resolved)
+    unknown = keys.isna() & labels.notna()
+    if unknown.any():
+        counts = labels[unknown].value_counts()
+        for label, n in counts.head(10).items():
+            ck.add(
+                "warning",
+                "unknown_stage",
+                "stage_history",
+                df,
+                unknown & (labels == label),
+                "stage",
+                count=int(n),
+                stage=label,
+                model=model.name,
+                stages=", ".join(model.stages),
+            )
+        df, keys = df[~unknown], keys[~unknown]
+    df = df.assign(stage=keys.astype("str"))
+    df = _drop_duplicates(ck, "stage_history", df, ["lead_id", "stage", "entered_at"])
+    # stages out of funnel order: a later stage entered before an earlier one
+    first = df.groupby(["lead_id", "stage"], sort=False)["entered_at"].min().unstack("stage")
+    funnel = [s for s in model.funnel if s in first.columns]
+    if len(funnel) > 1:
+        times = first[funnel].apply(lambda c: c.astype("int64").where(c.notna()))
+        running = times.cummax(axis=1).shift(1, axis=1)
+        late = (times < running).any(axis=1)
+        if late.any():
+            bad_leads = set(late[late].index)
+            mask = df["lead_id"].isin(bad_leads) & ~df["lead_id"].duplicated()
+            ck.add(
+                "warning",
+                "stages_out_of_order",
+                "stage_history",
+                df,
+                mask,
+                "lead_id",
+                count=len(bad_leads),
+            )
+    won = model.role("won")
+    if leads is not None and won and won in first.columns and "created_at" in leads:
+        created = leads.drop_duplicates("lead_id").set_index("lead_id")["created_at"]
+        won_at = first[won].dropna()
+        before = won_at < created.reindex(won_at.index)
+        if before.any():
+            ids = set(before[before].index)
+            mask = (df["stage"] == won) & df["lead_id"].isin(ids)
+            mask &= ~df["lead_id"].where(mask).duplicated() | ~mask
+            ck.add(
+                "warning",
+                "won_before_created",
+                "stage_history",
+                df,
+                mask,
+                "lead_id",
+                count=len(ids),
+            )
+    return df
+
+
+def _orphans(ck: Checker, table: str, df: pd.DataFrame, leads: pd.DataFrame | None) -> None:
+    if leads is None or "lead_id" not in df:
+        return
+    orphan = df["lead_id"].notna() & ~df["lead_id"].isin(leads["lead_id"])
+    if orphan.any():
+        ck.add("warning", "orphan_rows", table, df, orphan, "lead_id")
+
+
+def _blanks(ck: Checker, table: str, df: pd.DataFrame) -> None:
+    for col in IMPORTANT.get(table, ()):
+        if col in df and len(df):
+            blank = df[col].isna()
+            if blank.any() and not blank.all():
+                ck.add(
+                    "warning", "blank_values", table, df, blank, col, share=f"{blank.mean():.0%}"
+                )
+
+
+def _schema(ck: Checker, table: str, df: pd.DataFrame) -> None:
+    """The pandera schema, lazily: every remaining failure is an error finding."""
+    try:
+        SCHEMAS[table].validate(df.drop(columns=[FILE, ROW], errors="ignore"), lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+        for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+            ck.findings.append(
+                Finding(
+                    "error",
+                    "schema_check",
+                    table=table,
+                    column=None if pd.isna(column) else column,
+                    count=len(group),
+                    examples=[
+                        {"row": None, "value": mask_value(v, column in ck.personal)}
+                        for v in group["failure_case"].head(MAX_EXAMPLES)
+                    ],
+                    params={"check": str(check)},
+                )
+            )
+
+
+def _finalise_types(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        spec = SCHEMAS[table].columns.get(col)
+        if spec is not None and str(spec.dtype) == "int64":
+            s = s.astype("int64")
+        elif spec is not None and str(spec.dtype).startswith("float"):
+            s = s.astype("float64")
+        elif isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.astype(UTC_TS)
+        elif pd.api.types.is_object_dtype(s) or (spec is not None and str(spec.dtype) == "str"):
+            s = s.astype("str")
+        out[col] = s
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
+
+
+KEYS = {
+    "leads": ["lead_id"],
+    "opportunities": ["opportunity_id"],
+    "activities": ["activity_id"],
+    "survey": ["respondent_id", "wave", "item_id"],
+    "words": [],
+}
+
+
+def check_tables(
+    tables: dict[str, pd.DataFrame], mapping: Mapping, now: pd.Timestamp
+) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """Count every problem and set aside unusable rows; returns cleaned tables and findings."""
+    ck = Checker(mapping)
+    out: dict[str, pd.DataFrame] = {}
+    order = [
+        t
+        for t in ("leads", "stage_history", "opportunities", "activities", "survey", "words")
+        if t in tables
+    ]
+    for table in order:
+        df = tables[table]
+        missing = [c for c in required_columns(table) if c not in df]
+        if missing:  # reported per file already; the table cannot be used
+            if table != "leads":
+                continue
+            out[table] = df
+            continue
+        df = _drop_blank_required(ck, table, df)
+        df = _text_checks(ck, table, df)
+        df = _categories(ck, table, df)
+        df = _negative(ck, table, df)
+        if table == "survey" and "score" in df:
+            bad = (
+                df["score"].isna() | (df["score"] < 1) | (df["score"] > 5) | (df["score"] % 1 != 0)
+            )
+            if bad.any():
+                ck.add("warning", "score_out_of_range", table, df, bad, "score")
+                df = df[~bad]
+        if table == "stage_history":
+            df = _stages(ck, df, out.get("leads"))
+        elif KEYS.get(table):
+            df = _drop_duplicates(ck, table, df, KEYS[table])
+        if table == "opportunities" and {"closed_at", "created_at"} <= set(df.columns):
+            early = df["closed_at"] < df["created_at"]
+            if early.any():
+                ck.add("warning", "closed_before_created", table, df, early, "closed_at")
+        if table != "leads":
+            _orphans(ck, table, df, out.get("leads"))
+        _future(ck, table, df, now)
+        _blanks(ck, table, df)
+        df = _finalise_types(table, df)
+        _schema(ck, table, df)
+        out[table] = df
+    if "leads" in out:
+        opps = out.get("opportunities")
+        if opps is None or "amount" not in opps or opps["amount"].isna().all():
+            ck.findings.append(Finding("info", "no_amounts", table="opportunities"))
+        reasons = [
+            df[c].notna().any()
+            for name, c in (("opportunities", "lost_reason"), ("stage_history", "reason"))
+            if (df := out.get(name)) is not None and c in df
+        ]
+        if not any(reasons):
+            ck.findings.append(Finding("info", "no_lost_reasons", table="opportunities"))
+        for table in ("stage_history", "opportunities", "activities"):
+            if table not in out:
+                ck.findings.append(Finding("info", "table_absent", table=table))
+    return out, ck.findings
+
+
+def summarise(
+    crm: CrmData, files: dict[str, list[str]]
+) -> tuple[dict[str, TableSummary], dict[str, int]]:
+    """Per-table files, rows and date range; how many leads reached each stage."""
+    summary: dict[str, TableSummary] = {}
+    for name, df in crm.tables().items():
+        col = DATE_COLUMN.get(name)
+        start = end = None
+        if col and col in df and df[col].notna().any():
+            start, end = df[col].min(), df[col].max()
+        summary[name] = TableSummary(
+            files.get(name, []), len(df), start, end, col if start is not None else None
+        )
+    counts: dict[str, int] = {}
+    sh = crm.stage_history
+    if sh is not None and len(sh):
+        reached = sh.groupby("stage")["lead_id"].nunique()
+        model = crm.stage_model
+        for stage in model.funnel:
+            counts[stage] = int(reached.get(stage, 0))
+        for stage in model.exits:
+            if reached.get(stage, 0):
+                counts[stage] = int(reached[stage])
+    return summary, counts

@@ -1,0 +1,66 @@
+"""Pseudonymisation of personal columns with a keyed hash (HMAC-SHA256).
+
+The same value gives the same token under the same key, so joins across tables still work, while
+the value itself cannot be read back without trying candidates with the key. The key comes from
+``SMARKETING_PSEUDONYM_KEY`` or from a generated ``.smarketing-key`` file (mode 0600) in the
+working directory; it is never written into any output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+KEY_ENV = "SMARKETING_PSEUDONYM_KEY"
+KEY_FILE = ".smarketing-key"
+PREFIX = "anon_"
+TOKEN_CHARS = 16  # hex characters kept from the digest (64 bits)
+
+
+def load_key(folder: str | Path | None = None) -> bytes:
+    """The pseudonymisation key: the env var, else ``.smarketing-key`` (created if absent)."""
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    path = Path(folder or Path.cwd()) / KEY_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip().encode("utf-8")
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+    return key.encode("utf-8")
+
+
+def normalise_for_hash(values: pd.Series) -> pd.Series:
+    """Trimmed, lower-cased text, so ``Ann@X.com `` and ``ann@x.com`` get the same token."""
+    return values.astype("str").str.strip().str.lower()
+
+
+def tokens(values: pd.Series, key: bytes) -> pd.Series:
+    """Keyed-hash tokens for ``values``; blanks stay missing."""
+    text = normalise_for_hash(values)
+    blank = text.isna() | (text == "")
+    uniques = pd.unique(text[~blank])  # hash each distinct value once
+    digest = {
+        u: PREFIX + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:TOKEN_CHARS]
+        for u in uniques
+    }
+    out = text.map(digest)
+    out[blank] = pd.NA
+    return out.astype("str")
+
+
+def pseudonymise(df: pd.DataFrame, columns: Iterable[str], key: bytes) -> pd.DataFrame:
+    """A copy of ``df`` with each of ``columns`` (those present) replaced by tokens."""
+    out = df.copy()
+    for col in columns:
+        if col in out.columns:
+            out[col] = tokens(out[col], key)
+    return out
