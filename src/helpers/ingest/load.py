@@ -24,10 +24,9 @@ from helpers.ingest.mapping import (
 from helpers.ingest.parsing import parse_dates, parse_numbers
 from helpers.ingest.readers import RawFile, list_input_files, read_file
 from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
-from helpers.ingest.validate import check_tables, summarise
+from helpers.ingest.validate import DERIVED, FILE, INTERNAL, ROW, check_tables, summarise
 from helpers.model import SCHEMAS, CrmData
 
-FILE, ROW = "__file", "__row"  # provenance of every row, dropped before the data is returned
 CATEGORY_COLUMNS = {"outcome", "channel", "side", "team"}  # compared lower-cased
 UNPARSEABLE_SHARE = 0.01  # more unreadable required dates than this makes the data unusable
 
@@ -192,13 +191,21 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         used.add(col)
         out[spec.name] = _convert(frame[col], spec, raw, mapping, ctx, findings)
     if src.keep_unmapped:
+        claimed = {
+            find_column(index, (c,))
+            for cands in [
+                *src.stage_dates.values(),
+                *(src.stage_status or ()),
+                *(a.candidates for a in src.activities),
+            ]
+            for c in cands
+        }
         for col in frame.columns:
-            if col not in used and col not in out and not col.startswith("__"):
-                out[col] = (
-                    frame[col]
-                    if not pd.api.types.is_object_dtype(frame[col])
-                    else _text(frame[col])
-                )
+            if col in used or col in out or col in claimed or col.startswith("__"):
+                continue
+            values = frame[col]
+            textual = pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
+            out[col] = _text(values) if textual else values
     mapped = pd.DataFrame(out, index=frame.index)
     mapped[FILE] = raw.name
     mapped[ROW] = np.arange(len(frame), dtype="int64") + raw.first_row
@@ -230,6 +237,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                     "entered_at": when[keep],
                     FILE: raw.name,
                     ROW: mapped.loc[keep, ROW],
+                    DERIVED: True,
                 }
             )
         )
@@ -255,6 +263,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                         "entered_at": when[keep],
                         FILE: raw.name,
                         ROW: mapped.loc[keep, ROW],
+                        DERIVED: True,
                     }
                 )
             )
@@ -291,6 +300,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                     "at": when[keep],
                     FILE: raw.name,
                     ROW: mapped.loc[keep, ROW],
+                    DERIVED: True,
                 }
             )
         )
@@ -321,7 +331,7 @@ def _outcome_stage_rows(opps: pd.DataFrame, mapping: Mapping) -> pd.DataFrame | 
                 .rename(columns={"closed_at": "entered_at"})
                 .assign(stage=model.role(outcome))
             )
-    parts = [p for p in parts if len(p)]
+    parts = [p.assign(**{DERIVED: True}) for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else None
 
 
@@ -366,7 +376,7 @@ def _merge_into(
                 examples=examples(extra, orphan, key, False),
             )
         )
-    add = extra.drop(columns=[FILE, ROW]).set_index(key)
+    add = extra.drop(columns=list(INTERNAL), errors="ignore").set_index(key)
     joined = base.join(add, on=key, rsuffix="__extra")
     for col in add.columns:
         if f"{col}__extra" in joined:
@@ -466,7 +476,7 @@ def load_crm(
     files_by_table = {
         name: sorted(df[FILE].dropna().unique().tolist()) for name, df in tables.items()
     }
-    clean = {name: df.drop(columns=[FILE, ROW], errors="ignore") for name, df in tables.items()}
+    clean = {name: df.drop(columns=list(INTERNAL), errors="ignore") for name, df in tables.items()}
     if pseudonymise:
         secret = key if key is not None else privacy.load_key()
         clean = {

@@ -11,7 +11,8 @@ from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_valu
 from helpers.ingest.safety import formula_mask
 from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
 
-FILE, ROW = "__file", "__row"
+FILE, ROW, DERIVED = "__file", "__row", "__derived"  # provenance, dropped at the end
+INTERNAL = (FILE, ROW, DERIVED)
 IMPORTANT = {"leads": ("source", "persona", "owner", "segment", "channel")}
 ALLOWED = {"channel": CHANNELS, "outcome": OUTCOMES, "side": TEAMS, "team": TEAMS}
 TEAM_WORDS = {
@@ -99,7 +100,7 @@ def _drop_blank_required(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFr
 
 
 def _drop_duplicates(ck: Checker, table: str, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    data_cols = [c for c in df.columns if c not in (FILE, ROW)]
+    data_cols = [c for c in df.columns if c not in INTERNAL]
     exact = df.duplicated(subset=data_cols, keep="first")
     if exact.any():
         ck.add("warning", "duplicate_rows", table, df, exact, key[0])
@@ -152,7 +153,7 @@ def _negative(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
 def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Formula-like cells (neutralised with a leading quote), markup and huge cells."""
     for col in df.columns:
-        if col in (FILE, ROW) or not pd.api.types.is_string_dtype(df[col]):
+        if col in INTERNAL or not pd.api.types.is_string_dtype(df[col]):
             continue
         s = df[col]
         formula = formula_mask(s)
@@ -202,6 +203,11 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
             )
         df, keys = df[~unknown], keys[~unknown]
     df = df.assign(stage=keys.astype("str"))
+    if DERIVED in df:  # an entry derived twice (wide date and deal outcome) is one visit
+        key = ["lead_id", "stage", "entered_at"]
+        df = df.sort_values(DERIVED, kind="stable")
+        twice = df.duplicated(subset=key, keep="first") & df[DERIVED].fillna(False).astype(bool)
+        df = df[~twice].sort_index()
     df = _drop_duplicates(ck, "stage_history", df, ["lead_id", "stage", "entered_at"])
     # stages out of funnel order: a later stage entered before an earlier one
     first = df.groupby(["lead_id", "stage"], sort=False)["entered_at"].min().unstack("stage")
@@ -264,7 +270,7 @@ def _blanks(ck: Checker, table: str, df: pd.DataFrame) -> None:
 def _schema(ck: Checker, table: str, df: pd.DataFrame) -> None:
     """The pandera schema, lazily: every remaining failure is an error finding."""
     try:
-        SCHEMAS[table].validate(df.drop(columns=[FILE, ROW], errors="ignore"), lazy=True)
+        SCHEMAS[table].validate(df.drop(columns=list(INTERNAL), errors="ignore"), lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
         for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
