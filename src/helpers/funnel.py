@@ -894,40 +894,51 @@ def response_time_effect(
     from_role: str = "sal",
     to_role: str = "sql",
     *,
-    controls: Sequence[str] = ("persona", "source"),
+    controls: Sequence[str] = ("persona", "source", "region"),
+    min_follow_up_days: float = 30.0,
     as_of: Any = None,
 ) -> ResponseEffect:
-    """Logistic regression of reaching ``to_role`` on log1p(response hours) after ``from_role``.
+    """Logistic regression of reaching ``to_role`` on log1p(lead response hours).
 
-    Leads with a sales touch are modelled; untouched leads are counted apart. ``controls``
-    present in ``leads`` enter as dummies. ``coefficient`` is per unit of log1p(hours); the
-    odds ratio is its exponential. When the model has no ``from_role`` stage (HubSpot has no
-    SAL) the MQL is used. Binned table: ``<=1h``, ``1-4h``, ``4-24h``, ``>24h`` with Wilson
-    intervals. Observational data: the effect is correlational.
+    Population: leads that reached ``from_role`` at least ``min_follow_up_days`` before
+    ``as_of`` (so recent ones have had time to convert) and had a sales touch after their MQL.
+    Response hours = first sales touch minus MQL time (calendar hours), the usual lead response
+    time. ``controls`` present in ``leads`` enter as dummies (persona, source and region by
+    default: region or team often drives both speed and conversion). ``coefficient`` is per
+    unit of log1p(hours); the odds ratio is its exponential. A model without ``from_role``
+    (HubSpot has no SAL) uses the MQL. Binned table: ``<=1h``, ``1-4h``, ``4-24h``, ``>24h``
+    with Wilson intervals. Observational data: the effect is correlational.
     """
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
 
     model = crm.stage_model
     start = from_role if model.has_role(from_role) else "mql"
+    src = _stage_key(model, start)
     dst = _stage_key(model, to_role)
     sh = crm.require("stage_history", "response_time_effect")
     when = _as_of(as_of, (sh, "entered_at"))
-    rt = response_times(crm, from_role=start, as_of=when)
-    reach = reach_times(sh, model)[dst]
-    rt["converted"] = rt["lead_id"].map(reach.notna() & (reach <= when)).fillna(False)
-    rt["converted"] = rt["converted"].astype(bool)
-    data = rt.loc[rt["touched"]].set_index("lead_id")
+    reach = reach_times(sh, model)
+    cutoff = when - pd.Timedelta(days=min_follow_up_days)
+    population = reach.index[reach[src].notna() & (reach[src] <= cutoff)]
+    rt = response_times(crm, from_role="mql", as_of=when).set_index("lead_id")
+    rt = rt.loc[rt.index.intersection(population)]
+    converted = reach[dst].notna() & (reach[dst] <= when)
+    rt["converted"] = converted.reindex(rt.index, fill_value=False).astype(bool)
+    data = rt.loc[rt["touched"]]
     used = [c for c in controls if c in crm.leads.columns]
     data = _attach_segments(data, used, crm.leads, "response_time_effect")
     x = pd.DataFrame({"log1p_hours": np.log1p(data["hours"].clip(lower=0))}, index=data.index)
     for c in used:
         dummies = pd.get_dummies(data[c], prefix=c, drop_first=True, dtype=float)
         x = x.join(dummies)
-    x = sm.add_constant(x, has_constant="add")
+    x.insert(0, "const", 1.0)
     y = data["converted"].astype(float)
     if len(y) < 10 or y.nunique() < 2:
         raise KitError("funnel.too_few_for_model", n=len(y))
-    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+    try:
+        fit = Logit(y, x).fit(method="newton", disp=False, maxiter=100)
+    except (np.linalg.LinAlgError, ValueError) as exc:  # singular design or separation
+        raise KitError("funnel.too_few_for_model", n=len(y)) from exc
     b = float(fit.params["log1p_hours"])
     lo, hi = (float(v) for v in fit.conf_int().loc["log1p_hours"])
     bins = data.assign(
@@ -943,7 +954,7 @@ def response_time_effect(
     )
     tab = _rate_columns(tab.reset_index().astype({"bin": "str"}), "converted", "n")
     return ResponseEffect(
-        from_stage=_stage_key(model, start),
+        from_stage=src,
         to_stage=dst,
         n=len(y),
         n_converted=int(y.sum()),
