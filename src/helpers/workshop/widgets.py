@@ -1,0 +1,427 @@
+"""Interactive workshop tools (ipywidgets) over the kit's analysis helpers.
+
+"Separating concerns": every tool is a pure function that computes (``compute_sla``,
+``explore_funnel``, ``persona_card``, ``add_answers``/``add_words`` + ``tally_survey``/
+``tally_words``) and a builder that wires widgets to it through ``observe(..., names="value")``
+or a button. Tests call the pure functions directly and drive the widget objects in Python.
+A builder returns a :class:`Tool`: ``tool.widget`` to display, ``tool.controls`` by name,
+``tool.output`` (an HTML widget) and ``tool.state`` (what the tool holds, e.g. the entered cards).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+
+from helpers.errors import KitError
+from helpers.messages import t
+from helpers.model import CrmData
+
+# --------------------------------------------------------------------------------------------
+# the tool container
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tool:
+    """A built workshop tool: the widget tree plus handles for tests and notebooks."""
+
+    widget: W.Widget
+    controls: dict[str, W.Widget]
+    output: W.HTML
+    state: dict[str, Any] = field(default_factory=dict)
+    refresh: Callable[[], None] = lambda: None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "smk-table") -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _fmt_int(value: float, lang: str = "en") -> str:
+    """A whole number with thousands separators in the reader's convention (1,200 / 1.200)."""
+    text = f"{value:,.0f}"
+    return text.replace(",", ".") if lang == "it" else text
+
+
+# --------------------------------------------------------------------------------------------
+# funnel explorer
+# --------------------------------------------------------------------------------------------
+
+SEGMENT_COLUMNS: tuple[str, ...] = ("source", "channel", "persona", "segment", "region")
+ALL = "__all__"
+
+
+def segment_columns(crm: CrmData) -> list[str]:
+    """The lead columns a room can segment the funnel by (those present and not all empty)."""
+    leads = crm.leads
+    return [c for c in SEGMENT_COLUMNS if c in leads.columns and leads[c].notna().any()]
+
+
+def segment_values(crm: CrmData, column: str) -> list[str]:
+    """The values of ``column``, most frequent first (ties alphabetically)."""
+    counts = crm.leads[column].dropna().astype(str).value_counts()
+    return sorted(counts.index, key=lambda v: (-counts[v], v))
+
+
+def filter_crm(crm: CrmData, column: str | None, value: str | None) -> CrmData:
+    """The same data restricted to the leads whose ``column`` equals ``value`` (all if None)."""
+    if not column or value in (None, ALL):
+        return crm
+    leads = crm.leads.loc[crm.leads[column].astype(str) == value]
+    ids = set(leads["lead_id"])
+    tables = {}
+    for name, table in crm.tables().items():
+        if name == "leads":
+            continue
+        if "lead_id" in table.columns:
+            table = table.loc[table["lead_id"].isin(ids)]
+        tables[name] = table
+    return CrmData(leads=leads, **tables, stage_model=crm.stage_model)
+
+
+@dataclass(frozen=True)
+class FunnelView:
+    """What the funnel explorer shows for one segment."""
+
+    column: str | None
+    value: str | None
+    summary: pd.DataFrame
+    bottlenecks: pd.DataFrame | None
+    leak: str  # one sentence: the biggest leak, or why there is none
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "value": self.value,
+            "summary": self.summary.to_dict("records"),
+            "leak": self.leak,
+        }
+
+
+def explore_funnel(
+    crm: CrmData, column: str | None = None, value: str | None = None, lang: str = "en"
+) -> FunnelView:
+    """Funnel summary and ranked bottlenecks of one segment (``helpers.funnel``)."""
+    from helpers import funnel
+
+    part = filter_crm(crm, column, value)
+    if part.leads.empty:
+        empty = pd.DataFrame(columns=["stage", "reached"])
+        return FunnelView(column, value, empty, None, t("workshop.funnel.no_data", lang))
+    summary = funnel.funnel_summary(part)
+    ranked: pd.DataFrame | None
+    try:
+        ranked = funnel.bottlenecks(part, lang=lang)
+    except KitError:  # no won deals in the segment: nothing to value the leaks with
+        ranked = None
+    if ranked is not None and not ranked.empty and ranked["lost"].iloc[0] > 0:
+        leak = t("workshop.funnel.leak", lang, step=ranked["explanation"].iloc[0])
+    else:
+        leak = t("workshop.funnel.no_leak", lang)
+    return FunnelView(column, value, summary, ranked, leak)
+
+
+def funnel_html(view: FunnelView, lang: str = "en") -> str:
+    """The explorer's result panel: counts per stage and the biggest leak."""
+    if view.summary.empty:
+        return f'<div class="smk-result"><p class="smk-leak">{_esc(view.leak)}</p></div>'
+    rows = []
+    for r in view.summary.itertuples():
+        step = "" if pd.isna(r.step_rate) else f"{r.step_rate:.0%}"
+        rows.append((r.stage, _fmt_int(r.reached, lang), step))
+    header = [t(f"workshop.funnel.{k}", lang) for k in ("col_stage", "col_reached", "col_step")]
+    return (
+        '<div class="smk-result">'
+        + _table(header, rows)
+        + f'<p class="smk-leak">{_esc(view.leak)}</p></div>'
+    )
+
+
+def _funnel_figure_html(view: FunnelView, lang: str) -> str:
+    """The funnel chart from ``helpers.plotting.funnel`` as an inline PNG (empty if absent)."""
+    if view.summary.empty:
+        return ""
+    try:
+        from helpers.plotting import funnel as funnel_plots
+    except ImportError:
+        return ""
+    plot = getattr(funnel_plots, "funnel_bars", None) or getattr(funnel_plots, "plot_funnel", None)
+    if plot is None:
+        return ""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig = plot(view.summary, lang=lang)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="smk-chart" alt="" src="data:image/png;base64,{data}"/>'
+
+
+def funnel_explorer(
+    crm: CrmData, lang: str = "en", columns: Sequence[str] | None = None, chart: bool = True
+) -> Tool:
+    """Pick a segment column and value: the funnel and its biggest leak update."""
+    columns = list(columns) if columns is not None else segment_columns(crm)
+    by = W.Dropdown(
+        options=[(c, c) for c in columns], description=t("workshop.funnel.segment_by", lang)
+    )
+    value = W.Dropdown(description=t("workshop.funnel.segment_value", lang))
+    output = W.HTML()
+    state: dict[str, Any] = {}
+
+    def set_values(*_: Any) -> None:
+        options = [(t("workshop.funnel.all", lang), ALL)]
+        if by.value:
+            options += [(v, v) for v in segment_values(crm, by.value)]
+        value.options = options
+        value.value = ALL
+
+    def refresh(*_: Any) -> None:
+        view = explore_funnel(crm, by.value, value.value, lang)
+        state["view"] = view
+        figure = _funnel_figure_html(view, lang) if chart else ""
+        output.value = funnel_html(view, lang) + figure
+
+    by.observe(set_values, names="value")
+    value.observe(refresh, names="value")
+    set_values()
+    refresh()
+    header = W.HTML(
+        f"<h3>{_esc(t('workshop.funnel.title', lang))}</h3>"
+        f"<p>{_esc(t('workshop.funnel.intro', lang))}</p>"
+    )
+    box = W.VBox([header, W.HBox([by, value]), output])
+    return Tool(box, {"by": by, "value": value}, output, state, refresh)
+
+
+# --------------------------------------------------------------------------------------------
+# SLA calculator
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaInputs:
+    """The calculator's inputs; defaults are the playbook's worked example (exercise 3.1)."""
+
+    revenue_target: float = 1_200_000.0  # for the whole period, in the client's currency
+    marketing_share: float = 0.5  # share of the target expected from marketing's leads
+    avg_deal_size: float = 15_000.0
+    lead_to_mql: float = 0.20
+    mql_to_sal: float = 0.80
+    sal_to_sql: float = 0.50
+    sql_to_opportunity: float = 0.50
+    win_rate: float = 0.25  # opportunity -> won
+    months: int = 12
+    reps: int = 4
+    sales_cycle_days: int = 60
+    attempts_per_lead: int = 6
+    attempts_per_rep_per_month: int = 150  # attempts a rep can spend on new leads
+
+    def rates(self) -> dict[str, float]:
+        """Stage rates keyed as ``helpers.sla`` expects (``"<role>_to_<role>"``)."""
+        return {
+            "lead_to_mql": self.lead_to_mql,
+            "mql_to_sal": self.mql_to_sal,
+            "sal_to_sql": self.sal_to_sql,
+            "sql_to_opportunity": self.sql_to_opportunity,
+            "opportunity_to_won": self.win_rate,
+        }
+
+    @classmethod
+    def from_rates(cls, rates: dict[str, float], **values: Any) -> SlaInputs:
+        """Inputs whose stage rates come from ``helpers.sla.rates_from_history`` (or a dict)."""
+        keys = {"lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity"}
+        found = {k: float(v) for k, v in rates.items() if k in keys}
+        if "opportunity_to_won" in rates:
+            found["win_rate"] = float(rates["opportunity_to_won"])
+        return cls(**{**found, **values})
+
+
+@dataclass(frozen=True)
+class SlaOutcome:
+    """The calculator's result: the reverse funnel and the capacity verdict."""
+
+    inputs: SlaInputs
+    funnel: Any  # helpers.sla.ReverseFunnel
+    capacity: Any  # helpers.sla.CapacityVerdict
+
+    @property
+    def mql_per_rep_per_month(self) -> int:
+        return int(self.funnel.per_rep_per_month["mql"])
+
+    @property
+    def mql_per_month(self) -> int:
+        return int(self.funnel.per_month["mql"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": asdict(self.inputs),
+            "funnel": self.funnel.to_dict(),
+            "capacity": self.capacity.to_dict(),
+        }
+
+
+def compute_sla(inputs: SlaInputs) -> SlaOutcome:
+    """Reverse funnel and capacity check for ``inputs`` (``helpers.sla``)."""
+    from helpers import sla
+
+    funnel = sla.reverse_funnel(
+        inputs.revenue_target,
+        inputs.marketing_share,
+        inputs.avg_deal_size,
+        inputs.rates(),
+        months=inputs.months,
+        reps=inputs.reps,
+        sales_cycle_days=inputs.sales_cycle_days,
+    )
+    capacity = sla.capacity_check(
+        funnel.needed["mql"] / inputs.months,
+        inputs.attempts_per_lead,
+        inputs.reps,
+        inputs.attempts_per_rep_per_month,
+    )
+    return SlaOutcome(inputs, funnel, capacity)
+
+
+def sla_terms(outcome: SlaOutcome, **terms: Any) -> Any:
+    """``helpers.sla.SlaTerms``: marketing's volume from the calculator, the rest from ``terms``."""
+    from helpers import sla
+
+    return sla.SlaTerms(
+        mql_per_month=outcome.mql_per_month,
+        mql_per_rep_per_month=outcome.mql_per_rep_per_month,
+        **terms,
+    )
+
+
+def sla_html(outcome: SlaOutcome, lang: str = "en") -> str:
+    """The calculator's result panel: headline target, the funnel table and the verdict."""
+    f = outcome.funnel
+    headline = t("workshop.sla.headline", lang, value=outcome.mql_per_rep_per_month)
+    value = f'<span class="smk-mql-target">{outcome.mql_per_rep_per_month}</span>'
+    headline = _esc(headline).replace(_esc(str(outcome.mql_per_rep_per_month)), value, 1)
+    total = t(
+        "workshop.sla.headline_total",
+        lang,
+        mql=_fmt_int(f.rounded["mql"], lang),
+        months=f.months,
+        per_month=_fmt_int(f.per_month["mql"], lang),
+        leads=_fmt_int(f.rounded.get("lead", f.rounded["mql"]), lang),
+    )
+    header = [
+        t(f"workshop.sla.{k}", lang)
+        for k in ("col_stage", "col_total", "col_per_month", "col_per_rep_month")
+    ]
+    rows = [
+        (
+            stage,
+            _fmt_int(f.rounded[stage], lang),
+            _fmt_int(f.per_month[stage], lang),
+            _fmt_int(f.per_rep_per_month[stage], lang),
+        )
+        for stage in f.stages
+    ]
+    verdict = outcome.capacity.verdict
+    return (
+        f'<div class="smk-result" data-mql-per-rep-month="{outcome.mql_per_rep_per_month}">'
+        f'<p class="smk-big">{headline}</p><p>{_esc(total)}</p>'
+        + _table(header, rows)
+        + f"<h4>{_esc(t('workshop.sla.capacity_title', lang))}</h4>"
+        f'<p class="smk-capacity smk-{verdict}">{_esc(outcome.capacity.sentence(lang))}</p>'
+        f"<p><em>{_esc(t('workshop.sla.rates_note', lang))}</em></p></div>"
+    )
+
+
+# name -> (kind, min, max, step, readout format); kind "int", "float" or "pct"
+SLA_CONTROLS: dict[str, tuple[str, float, float, float, str]] = {
+    "revenue_target": ("float", 50_000, 20_000_000, 50_000, ",.0f"),
+    "marketing_share": ("pct", 0.05, 1.0, 0.05, ".0%"),
+    "avg_deal_size": ("float", 500, 200_000, 500, ",.0f"),
+    "lead_to_mql": ("pct", 0.01, 1.0, 0.01, ".0%"),
+    "mql_to_sal": ("pct", 0.01, 1.0, 0.01, ".0%"),
+    "sal_to_sql": ("pct", 0.01, 1.0, 0.01, ".0%"),
+    "sql_to_opportunity": ("pct", 0.01, 1.0, 0.01, ".0%"),
+    "win_rate": ("pct", 0.01, 1.0, 0.01, ".0%"),
+    "months": ("int", 1, 24, 1, "d"),
+    "reps": ("int", 1, 50, 1, "d"),
+    "sales_cycle_days": ("int", 0, 365, 5, "d"),
+    "attempts_per_lead": ("int", 1, 15, 1, "d"),
+    "attempts_per_rep_per_month": ("int", 10, 2_000, 10, "d"),
+}
+
+
+def _slider(name: str, value: float, lang: str) -> W.Widget:
+    kind, lo, hi, step, fmt = SLA_CONTROLS[name]
+    common = {
+        "description": t(f"workshop.sla.{name}", lang),
+        "continuous_update": False,
+        "readout_format": fmt,
+        "style": {"description_width": "11em"},
+        "layout": W.Layout(width="32em"),
+    }
+    if kind == "int":
+        slider = W.IntSlider(value=int(value), min=int(lo), max=int(hi), step=int(step), **common)
+    else:
+        slider = W.FloatSlider(value=float(value), min=lo, max=hi, step=step, **common)
+    slider.add_class(f"smk-{name.replace('_', '-')}")
+    return slider
+
+
+def inputs_from_controls(controls: dict[str, W.Widget], base: SlaInputs) -> SlaInputs:
+    """The inputs the sliders currently show."""
+    return replace(base, **{name: controls[name].value for name in SLA_CONTROLS})
+
+
+def sla_calculator(lang: str = "en", inputs: SlaInputs | None = None) -> Tool:
+    """Sliders for every input; the MQL target and the capacity verdict update live."""
+    base = inputs or SlaInputs()
+    controls = {f.name: _slider(f.name, getattr(base, f.name), lang) for f in fields(SlaInputs)}
+    output = W.HTML()
+    output.add_class("smk-sla-output")
+    state: dict[str, Any] = {}
+
+    def refresh(*_: Any) -> None:
+        current = inputs_from_controls(controls, base)
+        try:
+            outcome = compute_sla(current)
+        except KitError as exc:
+            state["outcome"] = None
+            output.value = f'<p class="smk-error">{_esc(exc.message(lang))}</p>'
+            return
+        state["outcome"] = outcome
+        output.value = sla_html(outcome, lang)
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    refresh()
+    groups = (
+        ("revenue_target", "marketing_share", "avg_deal_size", "months", "sales_cycle_days"),
+        ("lead_to_mql", "mql_to_sal", "sal_to_sql", "sql_to_opportunity", "win_rate"),
+        ("reps", "attempts_per_lead", "attempts_per_rep_per_month"),
+    )
+    header = W.HTML(
+        f"<h3>{_esc(t('workshop.sla.title', lang))}</h3>"
+        f"<p>{_esc(t('workshop.sla.intro', lang))}</p>"
+    )
+    columns = W.HBox([W.VBox([controls[n] for n in group]) for group in groups[:2]])
+    box = W.VBox([header, columns, W.VBox([controls[n] for n in groups[2]]), output])
+    box.add_class("smk-sla")
+    return Tool(box, controls, output, state, refresh)

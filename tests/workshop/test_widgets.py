@@ -1,0 +1,193 @@
+"""The workshop tools: pure functions checked by hand, widgets driven from Python."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import sla
+from helpers.messages import t
+from helpers.model import CrmData
+from helpers.stages import load_stage_model
+from helpers.workshop.widgets import (
+    ALL,
+    SlaInputs,
+    compute_sla,
+    explore_funnel,
+    filter_crm,
+    funnel_explorer,
+    inputs_from_controls,
+    segment_values,
+    sla_calculator,
+    sla_terms,
+)
+
+# ---------------------------------------------------------------------------------------------
+# SLA calculator
+# ---------------------------------------------------------------------------------------------
+
+
+def test_worked_example_of_the_playbook():
+    # Exercise 3.1: 1,200,000 x 0.5 / 15,000 = 40 customers; / 0.25 = 160 opportunities;
+    # / 0.5 = 320 SQL; / 0.5 = 640 SAL; / 0.8 = 800 MQL; / 0.2 = 4,000 leads.
+    # Per rep per month: 800 / (4 x 12) = 16.67 -> 17. Capacity: 800/12 x 6 = 400 of 600.
+    outcome = compute_sla(SlaInputs())
+    assert outcome.funnel.rounded == {
+        "lead": 4000,
+        "mql": 800,
+        "sal": 640,
+        "sql": 320,
+        "opportunity": 160,
+        "won": 40,
+    }
+    assert outcome.mql_per_rep_per_month == 17
+    assert outcome.capacity.attempts_needed == pytest.approx(400)
+    assert outcome.capacity.attempts_available == 600
+    assert outcome.capacity.verdict == "fits"
+    # three reps: 400 of 450 attempts = 89% -> tight (exercise 3.2)
+    assert compute_sla(SlaInputs(reps=3)).capacity.verdict == "tight"
+    assert compute_sla(SlaInputs(reps=2)).capacity.verdict == "over"
+
+
+def test_inputs_from_history_rates():
+    inputs = SlaInputs.from_rates({"mql_to_sal": 0.5, "opportunity_to_won": 0.4}, reps=2)
+    assert inputs.mql_to_sal == 0.5 and inputs.win_rate == 0.4 and inputs.reps == 2
+    assert inputs.lead_to_mql == SlaInputs().lead_to_mql
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    target=st.floats(100_000, 5_000_000),
+    extra=st.floats(1.01, 3.0),
+    reps=st.integers(1, 20),
+)
+def test_mql_target_never_falls_when_the_revenue_target_rises(target, extra, reps):
+    low = compute_sla(SlaInputs(revenue_target=target, reps=reps))
+    high = compute_sla(SlaInputs(revenue_target=target * extra, reps=reps))
+    assert high.funnel.needed["mql"] > low.funnel.needed["mql"]
+    assert high.mql_per_rep_per_month >= low.mql_per_rep_per_month
+
+
+def test_calculator_widget_shows_the_helpers_result_and_follows_the_sliders():
+    tool = sla_calculator("en")
+    assert 'class="smk-mql-target">17<' in tool.output.value
+    tool.controls["reps"].value = 5
+    expected = sla.reverse_funnel(
+        1_200_000, 0.5, 15_000, SlaInputs().rates(), months=12, reps=5, sales_cycle_days=60
+    ).per_rep_per_month["mql"]
+    assert expected == 14
+    assert f'class="smk-mql-target">{expected}<' in tool.output.value
+    assert tool.state["outcome"].inputs.reps == 5
+    tool.controls["win_rate"].value = 0.5  # twice the win rate halves the MQLs needed
+    assert tool.state["outcome"].funnel.rounded["mql"] == 400
+    assert inputs_from_controls(tool.controls, SlaInputs()).win_rate == 0.5
+
+
+def test_calculator_speaks_italian_and_shows_the_capacity_sentence():
+    tool = sla_calculator("it", SlaInputs(reps=2))
+    outcome = tool.state["outcome"]
+    assert outcome.capacity.verdict == "over"
+    assert outcome.capacity.sentence("it") in tool.output.value
+    assert "SLA del marketing" in tool.output.value
+    assert "4.000" in tool.output.value  # Italian thousands separator
+
+
+def test_terms_carry_the_calculated_volume_into_the_sla_document():
+    outcome = compute_sla(SlaInputs())
+    terms = sla_terms(outcome, first_touch_hours=4, attempts=6)
+    assert terms.mql_per_month == 67 and terms.mql_per_rep_per_month == 17
+    document = sla.sla_document(terms, "en")
+    assert "67" in document and "17" in document
+
+
+# ---------------------------------------------------------------------------------------------
+# funnel explorer
+# ---------------------------------------------------------------------------------------------
+
+
+def _tiny_crm() -> CrmData:
+    """Six leads: web (4) and event (2). Hand count of who reached what is in the tests."""
+    ts = pd.Timestamp("2025-01-01", tz="UTC")
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(1, 7)],
+            "created_at": pd.Series([ts] * 6, dtype="datetime64[us, UTC]"),
+            "source": ["web", "web", "web", "web", "event", "event"],
+        }
+    )
+    path = {  # stages each lead entered
+        "L1": ["lead", "mql", "sal", "sql", "opportunity", "won"],
+        "L2": ["lead", "mql", "sal"],
+        "L3": ["lead", "mql"],
+        "L4": ["lead"],
+        "L5": ["lead", "mql", "sal", "sql", "opportunity", "won"],
+        "L6": ["lead", "mql", "sal", "sql", "opportunity"],
+    }
+    rows = [
+        {"lead_id": lid, "stage": s, "entered_at": ts + pd.Timedelta(days=i)}
+        for lid, stages in path.items()
+        for i, s in enumerate(stages)
+    ]
+    history = pd.DataFrame(rows).astype({"entered_at": "datetime64[us, UTC]"})
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["O1", "O5", "O6"],
+            "lead_id": ["L1", "L5", "L6"],
+            "amount": [10_000.0, 30_000.0, 5_000.0],
+            "created_at": pd.Series([ts] * 3, dtype="datetime64[us, UTC]"),
+            "outcome": ["won", "won", "open"],
+        }
+    )
+    return CrmData(leads, history, opps, stage_model=load_stage_model("default"))
+
+
+def test_filter_keeps_only_the_segments_leads_in_every_table():
+    part = filter_crm(_tiny_crm(), "source", "event")
+    assert sorted(part.leads["lead_id"]) == ["L5", "L6"]
+    assert set(part.stage_history["lead_id"]) == {"L5", "L6"}
+    assert set(part.opportunities["lead_id"]) == {"L5", "L6"}
+    assert filter_crm(_tiny_crm(), "source", ALL).leads.shape[0] == 6
+
+
+def test_explore_funnel_counts_and_biggest_leak_by_hand():
+    crm = _tiny_crm()
+    web = explore_funnel(crm, "source", "web")
+    assert web.summary.set_index("stage")["reached"].to_dict() == {
+        "lead": 4,
+        "mql": 3,
+        "sal": 2,
+        "sql": 1,
+        "opportunity": 1,
+        "won": 1,
+    }
+    # in the web segment the value per won deal is its own won amount, 10,000. Lost value:
+    # lead->mql 1 x 1/3 x 10,000 = 3,333; mql->sal 1 x 1/2 x 10,000 = 5,000;
+    # sal->sql 1 x 1/1 x 10,000 = 10,000 (the largest); later steps lose nobody.
+    top = web.bottlenecks.iloc[0]
+    assert (top["from_stage"], top["to_stage"]) == ("sal", "sql")
+    assert top["lost_value"] == pytest.approx(10_000)
+    assert web.bottlenecks.set_index("from_stage")["lost_value"]["lead"] == pytest.approx(
+        10_000 / 3
+    )
+    assert web.leak == t("workshop.funnel.leak", "en", step=top["explanation"])
+    everyone = explore_funnel(crm)
+    assert everyone.summary["reached"].iloc[0] == 6
+    assert segment_values(crm, "source") == ["web", "event"]
+
+
+def test_explore_funnel_of_an_empty_segment_says_so():
+    view = explore_funnel(_tiny_crm(), "source", "fair", "it")
+    assert view.leak == t("workshop.funnel.no_data", "it")
+
+
+def test_explorer_widget_follows_the_dropdowns():
+    crm = _tiny_crm()
+    tool = funnel_explorer(crm, "en", columns=["source"], chart=False)
+    assert tool.state["view"].summary["reached"].iloc[0] == 6
+    tool.controls["value"].value = "event"
+    view = tool.state["view"]
+    assert view.summary["reached"].iloc[0] == 2
+    assert view.leak in tool.output.value.replace("&#x27;", "'")
+    assert [v for _, v in tool.controls["value"].options] == [ALL, "web", "event"]
