@@ -36,6 +36,7 @@ DAY = pd.Timedelta(days=1)
 RESPONSE_BINS: tuple[float, ...] = (0.0, 1.0, 4.0, 24.0, np.inf)
 RESPONSE_BIN_LABELS: tuple[str, ...] = ("<=1h", "1-4h", "4-24h", ">24h")
 RECYCLE_CAP = 3  # recycle loops are reported as 1, 2, "3+"
+MISSING = "(missing)"  # label of a blank segment value or reason code
 STALE_FACTOR = 2.0  # stale = open in a stage over twice its median time
 
 
@@ -158,7 +159,7 @@ def _exit_times(stage_history: pd.DataFrame, model: StageModel) -> pd.Series:
 def _attach_segments(
     frame: pd.DataFrame, by: Sequence[str], leads: pd.DataFrame | None, analysis: str
 ) -> pd.DataFrame:
-    """Join lead columns named in ``by`` on the ``lead_id`` index (missing values -> "unknown")."""
+    """Join lead columns named in ``by`` on the ``lead_id`` index (missing -> ``MISSING``)."""
     cols = [c for c in by if c not in frame.columns]
     if not cols:
         return frame
@@ -168,11 +169,11 @@ def _attach_segments(
     seg = (
         leads.set_index("lead_id")[cols]
         .astype("str")
-        .where(leads.set_index("lead_id")[cols].notna(), "unknown")
+        .where(leads.set_index("lead_id")[cols].notna(), MISSING)
     )
     joined = frame.join(seg, how="left")
     for c in cols:
-        joined[c] = joined[c].fillna("unknown")
+        joined[c] = joined[c].fillna(MISSING)
     return joined
 
 
@@ -653,10 +654,8 @@ def handoff_metrics(
     rej = rej.drop_duplicates("lead_id")
     n_rej = len(rej)
     lo, hi = wilson(n_rej, n_mql)
-    reasons_src = rej["reason"] if "reason" in rej else pd.Series("unknown", index=rej.index)
-    reasons = (
-        reasons_src.fillna("unknown").value_counts().rename_axis("reason").reset_index(name="n")
-    )
+    reasons_src = rej["reason"] if "reason" in rej else pd.Series(MISSING, index=rej.index)
+    reasons = reasons_src.fillna(MISSING).value_counts().rename_axis("reason").reset_index(name="n")
     reasons["share"] = reasons["n"] / n_rej if n_rej else np.nan
 
     rec_stage = model.role("recycled")
