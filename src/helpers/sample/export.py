@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from helpers.errors import KitError
 from helpers.sample.generator import SampleExport
@@ -17,6 +19,26 @@ from helpers.sample.generator import SampleExport
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 TRUTH_FILE = "sample_truth.json"
 MONEY_COLUMNS: frozenset[str] = frozenset({"amount", "annual_revenue"})
+
+
+def _int_text(values: np.ndarray) -> pd.Series:
+    return pd.Series(values, dtype="int64").astype("str")
+
+
+def _float_text(s: pd.Series, money: bool) -> pd.Series:
+    """Money with two decimals, whole numbers without decimals, anything else as ``repr``."""
+    v = s.to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(v)
+    filled = np.where(missing, 0.0, v)
+    if money:
+        cents = np.rint(np.abs(filled) * 100).astype(np.int64)
+        sign = np.where(filled < 0, "-", "")
+        text = sign + _int_text(cents // 100) + "." + _int_text(cents % 100).str.zfill(2)
+    elif np.all(filled == np.rint(filled)):
+        text = _int_text(filled.astype(np.int64))
+    else:
+        text = pd.Series([repr(float(x)) for x in filled], dtype="str")
+    return pd.Series(np.where(missing, "", text.to_numpy(dtype=object)), dtype="str")
 
 
 def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -27,15 +49,28 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             raw = s.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[s]")
             text = np.char.add(np.datetime_as_string(raw, unit="s"), "Z")
-            out[col] = np.where(s.isna().to_numpy(), "", text)
+            out[col] = pd.Series(np.where(s.isna().to_numpy(), "", text), dtype="str")
         elif pd.api.types.is_float_dtype(s.dtype):
-            fmt = "{:.2f}" if col in MONEY_COLUMNS else "{:.0f}"
-            whole = col not in MONEY_COLUMNS and bool((s.dropna() % 1 == 0).all())
-            fmt = fmt if col in MONEY_COLUMNS or whole else "{!r}"
-            out[col] = [("" if pd.isna(v) else fmt.format(v)) for v in s.to_numpy()]
-        else:
-            out[col] = s.astype(object).where(s.notna(), "").astype(str).to_numpy()
+            out[col] = _float_text(s, money=col in MONEY_COLUMNS)
+        else:  # strings and integers are written as they are; missing values as ""
+            out[col] = s.reset_index(drop=True)
     return pd.DataFrame(out, columns=df.columns)
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Plain RFC 4180 CSV, ``\\n`` line ends; pyarrow's fast writer when nothing needs quoting."""
+    text = _csv_frame(df)
+    header = ",".join(map(str, text.columns))
+    if any(c in header for c in ',"\r\n'):
+        text.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        return
+    try:
+        with path.open("wb") as fh:
+            fh.write((header + "\n").encode("utf-8"))
+            options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+            pacsv.write_csv(pa.Table.from_pandas(text, preserve_index=False), fh, options)
+    except pa.ArrowInvalid:  # a value holds a comma, quote or line break: let pandas quote it
+        text.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def write_export(export: SampleExport, out: Path, fmt: str = "csv") -> list[Path]:
@@ -58,7 +93,7 @@ def write_export(export: SampleExport, out: Path, fmt: str = "csv") -> list[Path
         for name, df in export.tables.items():
             target = tmp / f"{name}.{fmt}"
             if fmt == "csv":
-                _csv_frame(df).to_csv(target, index=False, lineterminator="\n", encoding="utf-8")
+                _write_csv(df, target)
             else:
                 df.to_parquet(target, index=False)
             written.append(target)

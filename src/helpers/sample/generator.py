@@ -177,6 +177,8 @@ class _Generator:
         hour = rng.choice(24, size=self.n, p=hw / hw.sum())
         sec = rng.integers(0, HOUR, size=self.n)
         local = days[day].astype(np.int64) * DAY + hour * HOUR + sec
+        # the first hours of the first day are still the previous day in UTC: move them on
+        local = np.where(_to_utc(local) < self.start_local, local + DAY, local)
         return np.sort(local, kind="stable")
 
     def _leads(self) -> None:
@@ -211,7 +213,7 @@ class _Generator:
         self.counts = {}
         for col in ("web_visits", "content_downloads", "email_opens"):
             mean = np.array([getattr(p, col) for p in P])[self.persona]
-            lam = rng.gamma(shape=4.0, scale=mean / 4.0)
+            lam = rng.gamma(shape=6.0, scale=mean / 6.0)
             self.counts[col] = rng.poisson(lam)
         countries = tuple(co.COUNTRIES)
         self.country = rng.choice(len(countries), size=n, p=_weights(co.COUNTRIES, countries))
