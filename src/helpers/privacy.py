@@ -57,6 +57,29 @@ def tokens(values: pd.Series, key: bytes) -> pd.Series:
     return out.astype("str")
 
 
+EMAIL_PATTERN = r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}"
+
+
+def email_cells(values: pd.Series) -> pd.Series:
+    """True where a text cell contains an email address."""
+    if not pd.api.types.is_string_dtype(values):
+        return pd.Series(False, index=values.index)
+    return values.str.contains(EMAIL_PATTERN, regex=True, na=False)
+
+
+def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:
+    """A copy where every text cell holding an email (outside ``skip``) becomes a token."""
+    out = df.copy()
+    skip = set(skip)
+    for col in out.columns:
+        if col in skip:
+            continue
+        hit = email_cells(out[col])
+        if hit.any():
+            out[col] = out[col].where(~hit, tokens(out.loc[hit, col], key))
+    return out
+
+
 def pseudonymise(df: pd.DataFrame, columns: Iterable[str], key: bytes) -> pd.DataFrame:
     """A copy of ``df`` with each of ``columns`` (those present) replaced by tokens."""
     out = df.copy()

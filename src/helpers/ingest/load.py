@@ -479,8 +479,11 @@ def load_crm(
     clean = {name: df.drop(columns=list(INTERNAL), errors="ignore") for name, df in tables.items()}
     if pseudonymise:
         secret = key if key is not None else privacy.load_key()
+        personal = sorted(mp.personal_columns())
         clean = {
-            name: privacy.pseudonymise(df, sorted(mp.personal_columns()), secret)
+            name: privacy.pseudonymise_stray_emails(
+                privacy.pseudonymise(df, personal, secret), personal, secret
+            )
             for name, df in clean.items()
         }
     leads = clean.pop("leads", None)

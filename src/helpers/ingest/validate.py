@@ -10,6 +10,7 @@ from helpers.ingest.mapping import Mapping, required_columns
 from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_value
 from helpers.ingest.safety import formula_mask
 from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
+from helpers.privacy import email_cells
 
 FILE, ROW, DERIVED = "__file", "__row", "__derived"  # provenance, dropped at the end
 INTERNAL = (FILE, ROW, DERIVED)
@@ -160,6 +161,10 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
         if formula.any():
             ck.add("warning", "formula_like", table, df, formula, col)
             df = df.assign(**{col: s.where(~formula, "'" + s)})
+        if col not in ck.personal:
+            emails = email_cells(s)
+            if emails.any():
+                ck.add("warning", "email_in_column", table, df, emails, col)
         markup = s.str.contains(MARKUP_RE, regex=True, na=False)
         if markup.any():
             ck.add("warning", "markup_in_text", table, df, markup, col)

@@ -1,0 +1,135 @@
+"""Pseudonymisation: keyed, deterministic, and no personal value survives anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ingest_exports import make_crm, write_hubspot, write_kit
+
+from helpers import privacy
+from helpers.cli import main
+from helpers.ingest import load_canonical, load_crm, save_canonical
+
+
+def test_token_is_the_truncated_hmac_and_normalises_case_and_spaces():
+    key = b"k"
+    got = privacy.tokens(pd.Series([" Ann@X.com", "ann@x.com", None, ""]), key)
+    want = "anon_" + hmac.new(key, b"ann@x.com", hashlib.sha256).hexdigest()[:16]
+    assert got.iloc[0] == got.iloc[1] == want
+    assert got.iloc[2:].isna().all()
+    assert privacy.tokens(pd.Series(["ann@x.com"]), b"other").iloc[0] != want
+
+
+def test_pseudonymise_leaves_other_columns_and_the_input_alone():
+    df = pd.DataFrame({"lead_id": ["a", "b"], "email": ["x@y.it", "z@y.it"]})
+    out = privacy.pseudonymise(df, ["email", "phone"], b"k")
+    assert out["lead_id"].tolist() == ["a", "b"]
+    assert df["email"].tolist() == ["x@y.it", "z@y.it"]
+    assert out["email"].str.startswith("anon_").all() and out["email"].nunique() == 2
+
+
+def test_key_file_is_created_once_with_owner_only_permissions(tmp_path, monkeypatch):
+    monkeypatch.delenv("SMARKETING_PSEUDONYM_KEY", raising=False)
+    key = privacy.load_key(tmp_path)
+    path = tmp_path / ".smarketing-key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert privacy.load_key(tmp_path) == key and len(key) >= 32
+    monkeypatch.setenv("SMARKETING_PSEUDONYM_KEY", "from-env")
+    assert privacy.load_key(tmp_path) == b"from-env"
+
+
+def test_no_email_or_phone_survives_in_tables_or_reports(tmp_path, capsys):
+    crm = make_crm()
+    folder = write_hubspot(crm, tmp_path / "export")
+    # plant personal data where a report would quote it: a bad date row and a duplicate
+    contacts = folder / "hubspot-crm-exports-all-contacts.csv"
+    df = pd.read_csv(contacts, dtype=str)
+    df.loc[3, "Create Date"] = "not a date"
+    df.loc[7, "First Name"] = '=HYPERLINK("http://x")'  # quoted by a finding's examples
+    df.loc[8, "Company Name"] = df.loc[8, "Email"]  # an email in a column that is not personal
+    df.loc[9, "Company Name"] = "@SUM(A1:A9)"
+    df = pd.concat([df, df.iloc[[5]]])
+    df.to_csv(contacts, index=False)
+    secrets = set(crm.leads["email"]) | set(crm.leads["phone"])
+    secrets |= {p.replace(" ", "") for p in crm.leads["phone"]}
+    data, report = load_crm(folder)
+    out = tmp_path / "canonical"
+    save_canonical(data, out)
+    dumped = "".join(load_canonical(out).tables()[t].to_csv() for t in load_canonical(out).tables())
+    texts = [
+        dumped,
+        json.dumps(report.to_dict()),
+        report.render_text("en"),
+        report.render_text("it"),
+    ]
+    for args in (["validate", str(folder)], ["validate", str(folder), "--json"]):
+        main(args)
+        texts.append(capsys.readouterr().out)
+    assert report.get("unparseable_dates") and report.get("duplicate_rows")
+    assert report.get("email_in_column").column == "company"
+    formulas = {f.column: f for f in report.findings if f.code == "formula_like"}
+    assert set(formulas) == {"first_name", "company"}
+    assert formulas["first_name"].examples[0]["value"] == "=***"
+    blob = "\n".join(texts)
+    assert "HYPERLINK" not in blob
+    leaked = [s for s in secrets if s in blob]
+    assert not leaked
+    assert not any(name in dumped for name in ("Niccolò", "Rossi"))
+
+
+def test_same_email_gets_the_same_token_across_tables(tmp_path):
+    crm = make_crm()
+    crm.opportunities["contact_email"] = (
+        crm.opportunities["lead_id"].map(crm.leads.set_index("lead_id")["email"]).astype("str")
+    )
+    folder = write_kit(crm, tmp_path / "kit")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "name: kit-plus\nsources:\n"
+        "  - {table: leads, files: ['leads.*'], keep_unmapped: true}\n"
+        "  - {table: stage_history, files: ['stage_history.*']}\n"
+        "  - table: opportunities\n    files: ['opportunities.*']\n    keep_unmapped: true\n"
+        "    columns:\n      opportunity_id: opportunity_id\n      lead_id: lead_id\n"
+        "      amount: amount\n      created_at: created_at\n      closed_at: closed_at\n"
+        "      outcome: outcome\n      contact_email: {from: contact_email, personal: true}\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(folder, mapping)
+    assert report.usable, report.render_text()
+    joined = data.opportunities.merge(data.leads[["lead_id", "email"]], on="lead_id")
+    assert joined["contact_email"].str.startswith("anon_").all()
+    assert (joined["contact_email"] == joined["email"]).all()
+
+
+def test_validation_never_changes_or_adds_input_files(tmp_path):
+    folder = write_kit(make_crm(), tmp_path / "in", italian=True, encoding="cp1252")
+    write_hubspot(make_crm(), tmp_path / "in" / "hs")
+
+    def digest() -> dict[str, str]:
+        return {
+            str(p.relative_to(tmp_path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(tmp_path.rglob("*"))
+            if p.is_file()
+        }
+
+    before = digest()
+    load_crm(folder)
+    load_crm(folder / "hs", "hubspot")
+    assert main(["validate", str(folder), "--json"]) == 0
+    assert digest() == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_validate_command_needs_no_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SMARKETING_PSEUDONYM_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    folder = write_kit(make_crm(), tmp_path / "kit")
+    assert main(["validate", str(folder)]) == 0
+    assert not (Path(tmp_path) / ".smarketing-key").exists()
