@@ -8,17 +8,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import sla
+from helpers.errors import KitError
 from helpers.messages import t
-from helpers.model import CrmData
+from helpers.model import SURVEY_SCHEMA, WORDS_SCHEMA, CrmData
 from helpers.stages import load_stage_model
 from helpers.workshop.widgets import (
     ALL,
     SlaInputs,
+    add_answers,
+    add_words,
     compute_sla,
+    empty_survey,
+    empty_words,
     explore_funnel,
     filter_crm,
     funnel_explorer,
     inputs_from_controls,
+    live_survey,
+    live_words,
+    parse_scores,
     segment_values,
     sla_calculator,
     sla_terms,
@@ -191,3 +199,78 @@ def test_explorer_widget_follows_the_dropdowns():
     assert view.summary["reached"].iloc[0] == 2
     assert view.leak in tool.output.value.replace("&#x27;", "'")
     assert [v for _, v in tool.controls["value"].options] == [ALL, "web", "event"]
+
+
+# ---------------------------------------------------------------------------------------------
+# live questionnaire and word exercise
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def instrument():
+    from helpers.assessment import load_instrument
+
+    return load_instrument()
+
+
+def test_parse_scores_checks_count_and_scale(instrument):
+    assert parse_scores(" ".join(["3"] * 20), instrument) == [3] * 20
+    assert parse_scores(",".join(["5"] * 20), instrument) == [5] * 20
+    for bad in ("1 2 3", " ".join(["6"] * 20), " ".join(["a"] * 20)):
+        with pytest.raises(KitError) as err:
+            parse_scores(bad, instrument)
+        assert err.value.key == "workshop.survey.bad_scores"
+
+
+def test_add_answers_replaces_a_persons_earlier_entry(instrument):
+    survey = add_answers(empty_survey(), "S1", "sales", "before", [1] * 20, instrument)
+    survey = add_answers(survey, "S1", "sales", "before", [2] * 20, instrument)
+    assert len(survey) == 20 and set(survey["score"]) == {2}
+    SURVEY_SCHEMA.validate(survey)
+
+
+def test_live_survey_tallies_team_totals_by_hand(instrument):
+    tool = live_survey("en", instrument)
+    c = tool.controls
+    for code, team, score in (
+        ("S1", "sales", 4),
+        ("S2", "sales", 5),
+        ("M1", "marketing", 2),
+        ("M2", "marketing", 3),
+    ):
+        c["respondent"].value, c["team"].value = code, team
+        c["scores"].value = " ".join([str(score)] * 20)
+        c["add"].click()
+    totals = tool.state["scores"].by_team.query("dimension == 'total'").set_index("team")["mean"]
+    # sales: (80 + 100) / 2 = 90; marketing: (40 + 60) / 2 = 50
+    assert totals.to_dict() == {"sales": 90.0, "marketing": 50.0}
+    assert t("workshop.survey.added", "en", count=4) in tool.output.value
+    assert tool.state["scores"].gap_sentence("en") in tool.output.value.replace("&#x27;", "'")
+    c["scores"].value = "1 2 3"
+    c["add"].click()
+    assert "smk-error" in c["message"].value
+    assert tool.state["survey"]["respondent_id"].nunique() == 4  # the bad entry was not added
+
+
+def test_add_words_splits_on_commas_and_new_lines():
+    words = add_words(empty_words(), "sales", "before", "slow, theoretical\n\nvague;", "en")
+    assert words["word"].tolist() == ["slow", "theoretical", "vague"]
+    WORDS_SCHEMA.validate(words)
+
+
+def test_live_words_tally_and_unscored_words():
+    tool = live_words("it")
+    tool.controls["words"].value = "lenti, teorici\nsnob"
+    tool.controls["add"].click()
+    tool.controls["team"].value = "marketing"
+    tool.controls["words"].value = "disponibili"
+    tool.controls["add"].click()
+    scores = tool.state["scores"]
+    tone = scores.tone.set_index("team")
+    # sales: lenti -> lento (negative), teorici -> teorico (negative), snob not in the lexicon
+    assert tone.loc["sales", "n_scored"] == 2 and tone.loc["sales", "n_negative"] == 2
+    assert "snob" in scores.unscored
+    assert tone.loc["marketing", "n_negative"] == 0
+    html_text = tool.output.value.replace("&#x27;", "'")
+    assert scores.sentence("sales", "it") in html_text
+    assert t("workshop.words.tone_unscored", "it") in html_text

@@ -11,6 +11,7 @@ A builder returns a :class:`Tool`: ``tool.widget`` to display, ``tool.controls``
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -424,4 +425,254 @@ def sla_calculator(lang: str = "en", inputs: SlaInputs | None = None) -> Tool:
     columns = W.HBox([W.VBox([controls[n] for n in group]) for group in groups[:2]])
     box = W.VBox([header, columns, W.VBox([controls[n] for n in groups[2]]), output])
     box.add_class("smk-sla")
+    return Tool(box, controls, output, state, refresh)
+
+
+# --------------------------------------------------------------------------------------------
+# live questionnaire and word exercise
+# --------------------------------------------------------------------------------------------
+
+TEAMS: tuple[str, ...] = ("sales", "marketing")
+WAVES: tuple[str, ...] = ("before", "after")
+SURVEY_COLUMNS: tuple[str, ...] = ("respondent_id", "team", "wave", "item_id", "score")
+WORD_COLUMNS: tuple[str, ...] = ("respondent_id", "team", "wave", "word", "lang")
+_SPLIT = re.compile(r"[,;\n]+")
+
+
+def empty_survey() -> pd.DataFrame:
+    """A survey table (``helpers.model.SURVEY_SCHEMA`` columns) with no answers."""
+    return pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "score" else "str") for c in SURVEY_COLUMNS}
+    )
+
+
+def empty_words() -> pd.DataFrame:
+    """A words table (``helpers.model.WORDS_SCHEMA`` columns) with no words."""
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in WORD_COLUMNS})
+
+
+def parse_scores(text: str, instrument: Any) -> list[int]:
+    """The scores typed for one person, checked against the instrument (count and scale)."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    try:
+        scores = [int(p) for p in parts]
+    except ValueError:
+        scores = []
+    lo, hi = instrument.scale_min, instrument.scale_max
+    if len(scores) != len(instrument.items) or any(not lo <= s <= hi for s in scores):
+        raise KitError("workshop.survey.bad_scores", expected=len(instrument.items), got=text)
+    return scores
+
+
+def add_answers(
+    survey: pd.DataFrame,
+    respondent: str,
+    team: str,
+    wave: str,
+    scores: Sequence[int],
+    instrument: Any,
+) -> pd.DataFrame:
+    """``survey`` with one person's answers added (replacing that person's earlier entry)."""
+    keep = ~((survey["respondent_id"] == respondent) & (survey["wave"] == wave))
+    rows = pd.DataFrame(
+        {
+            "respondent_id": respondent,
+            "team": team,
+            "wave": wave,
+            "item_id": list(instrument.item_ids),
+            "score": pd.Series(list(scores), dtype="int64"),
+        }
+    )
+    parts = [frame for frame in (survey.loc[keep], rows) if not frame.empty]
+    return pd.concat(parts, ignore_index=True).astype({"score": "int64"})
+
+
+def add_words(
+    words: pd.DataFrame, team: str, wave: str, text: str, lang: str, respondent: str = ""
+) -> pd.DataFrame:
+    """``words`` with the words of ``text`` (separated by commas, semicolons or new lines)."""
+    new = [w.strip() for w in _SPLIT.split(text) if w.strip()]
+    rows = pd.DataFrame(
+        {"respondent_id": respondent or None, "team": team, "wave": wave, "word": new, "lang": lang}
+    )
+    parts = [frame for frame in (words, rows) if not frame.empty]
+    return pd.concat(parts, ignore_index=True) if parts else empty_words()
+
+
+def tally_survey(survey: pd.DataFrame, instrument: Any, *, n_boot: int = 500) -> Any:
+    """``helpers.assessment.score_survey`` of the answers so far (None before the first one)."""
+    from helpers import assessment
+
+    if survey.empty:
+        return None
+    return assessment.score_survey(survey, instrument, n_boot=n_boot)
+
+
+def tally_words(words: pd.DataFrame, lexicon: Any, lang: str = "en") -> Any:
+    """``helpers.assessment.score_words`` of the words so far (None before the first one)."""
+    from helpers import assessment
+
+    if words.empty:
+        return None
+    return assessment.score_words(words, lexicon, lang=lang)
+
+
+def survey_html(scores: Any, instrument: Any, lang: str = "en") -> str:
+    """Per team and wave: people, mean total with its interval and band; then the largest gap."""
+    if scores is None:
+        return f"<p>{_esc(t('workshop.survey.empty', lang))}</p>"
+    totals = scores.by_team[scores.by_team["dimension"] == "total"]
+    rows = []
+    for r in totals.itertuples():
+        band = instrument.band(round(r.mean))
+        rows.append(
+            (
+                t(f"workshop.survey.team_{r.team}", lang),
+                t(f"workshop.survey.wave_{r.wave}", lang) if r.wave in WAVES else r.wave,
+                r.n,
+                f"{r.mean:.0f} ({r.ci_low:.0f}-{r.ci_high:.0f})" if r.n > 1 else f"{r.mean:.0f}",
+                instrument.band_label(band, lang) if band else "",
+            )
+        )
+    header = [
+        t(f"workshop.survey.{k}", lang) for k in ("team", "wave", "col_people", "col_total")
+    ] + [t("workshop.survey.col_band", lang)]
+    people = scores.respondents[["respondent_id", "wave"]].drop_duplicates().shape[0]
+    # the gap needs an interval, hence at least two people in each team
+    per_team = scores.respondents.groupby("team")["respondent_id"].nunique()
+    gap = scores.gap_sentence(lang) if all(per_team.get(k, 0) >= 2 for k in TEAMS) else ""
+    return (
+        f'<div class="smk-result"><p class="smk-survey-count">'
+        f"{_esc(t('workshop.survey.added', lang, count=people))}</p>"
+        + _table(header, rows)
+        + f'<p class="smk-gap">{_esc(gap)}</p></div>'
+    )
+
+
+def words_html(scores: Any, lang: str = "en", top: int = 10) -> str:
+    """Per team: the tone sentence (with its interval and caveat) and the most frequent words."""
+    if scores is None:
+        return f"<p>{_esc(t('workshop.words.empty', lang))}</p>"
+    parts = ['<div class="smk-result">']
+    for team in TEAMS:
+        counts = scores.counts[scores.counts["team"] == team]
+        if counts.empty:
+            continue
+        frequent = (
+            counts.groupby(["word", "tone"], observed=True)["n"]
+            .sum()
+            .reset_index()
+            .sort_values(["n", "word"], ascending=[False, True])
+            .head(top)
+        )
+        parts.append(f"<h4>{_esc(t(f'workshop.survey.team_{team}', lang))}</h4>")
+        parts.append(f'<p class="smk-tone">{_esc(scores.sentence(team, lang))}</p>')
+        header = [t(f"workshop.words.{k}", lang) for k in ("col_word", "col_tone", "col_n")]
+        rows = [
+            (r.word, t(f"workshop.words.tone_{r.tone}", lang), r.n) for r in frequent.itertuples()
+        ]
+        parts.append(_table(header, rows))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _team_dropdown(lang: str) -> W.Dropdown:
+    return W.Dropdown(
+        options=[(t(f"workshop.survey.team_{k}", lang), k) for k in TEAMS],
+        description=t("workshop.survey.team", lang),
+    )
+
+
+def _wave_dropdown(lang: str) -> W.Dropdown:
+    return W.Dropdown(
+        options=[(t(f"workshop.survey.wave_{k}", lang), k) for k in WAVES],
+        description=t("workshop.survey.wave", lang),
+    )
+
+
+def live_survey(lang: str = "en", instrument: Any = None) -> Tool:
+    """Enter each person's questionnaire; the scores per team and the gap update on every add."""
+    from helpers import assessment
+
+    instrument = instrument or assessment.load_instrument()
+    respondent = W.Text(description=t("workshop.survey.respondent", lang))
+    team, wave = _team_dropdown(lang), _wave_dropdown(lang)
+    scores = W.Text(
+        description=t("workshop.survey.scores", lang),
+        placeholder=t("workshop.survey.scores_help", lang),
+        layout=W.Layout(width="40em"),
+    )
+    add = W.Button(description=t("workshop.survey.add", lang), button_style="primary")
+    message = W.HTML()
+    output = W.HTML()
+    state: dict[str, Any] = {"survey": empty_survey(), "scores": None}
+
+    def refresh() -> None:
+        state["scores"] = tally_survey(state["survey"], instrument)
+        output.value = survey_html(state["scores"], instrument, lang)
+
+    def on_add(_: Any) -> None:
+        try:
+            values = parse_scores(scores.value, instrument)
+        except KitError as exc:
+            message.value = f'<p class="smk-error">{_esc(exc.message(lang))}</p>'
+            return
+        code = respondent.value.strip() or f"R{state['survey']['respondent_id'].nunique() + 1}"
+        state["survey"] = add_answers(
+            state["survey"], code, team.value, wave.value, values, instrument
+        )
+        message.value = ""
+        respondent.value, scores.value = "", ""
+        refresh()
+
+    add.on_click(on_add)
+    refresh()
+    header = W.HTML(
+        f"<h3>{_esc(t('workshop.survey.title', lang))}</h3>"
+        f"<p>{_esc(t('workshop.survey.intro', lang))}</p>"
+    )
+    controls = {
+        "respondent": respondent,
+        "team": team,
+        "wave": wave,
+        "scores": scores,
+        "add": add,
+        "message": message,
+    }
+    box = W.VBox([header, W.HBox([respondent, team, wave]), scores, add, message, output])
+    return Tool(box, controls, output, state, refresh)
+
+
+def live_words(lang: str = "en", lexicon: Any = None) -> Tool:
+    """Enter the words each team writes; counts and tone per team update on every add."""
+    from helpers import assessment
+
+    lexicon = lexicon or assessment.load_lexicon()
+    team, wave = _team_dropdown(lang), _wave_dropdown(lang)
+    words = W.Textarea(
+        description=t("workshop.words.words", lang),
+        placeholder=t("workshop.words.words_help", lang),
+        layout=W.Layout(width="40em"),
+    )
+    add = W.Button(description=t("workshop.words.add", lang), button_style="primary")
+    output = W.HTML()
+    state: dict[str, Any] = {"words": empty_words(), "scores": None}
+
+    def refresh() -> None:
+        state["scores"] = tally_words(state["words"], lexicon, lang)
+        output.value = words_html(state["scores"], lang)
+
+    def on_add(_: Any) -> None:
+        state["words"] = add_words(state["words"], team.value, wave.value, words.value, lang)
+        words.value = ""
+        refresh()
+
+    add.on_click(on_add)
+    refresh()
+    header = W.HTML(
+        f"<h3>{_esc(t('workshop.words.title', lang))}</h3>"
+        f"<p>{_esc(t('workshop.words.intro', lang))}</p>"
+    )
+    controls = {"team": team, "wave": wave, "words": words, "add": add}
+    box = W.VBox([header, W.HBox([team, wave]), words, add, output])
     return Tool(box, controls, output, state, refresh)
