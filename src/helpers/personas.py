@@ -1,0 +1,634 @@
+"""Buyer personas: a facilitator's persona cards, data-driven candidates and per-persona results.
+
+Qualitative cards (role, goals, challenges, objections, where they learn, decision criteria,
+buying triggers) come from interviews and are loaded from a YAML or CSV file. Data-driven
+candidates cluster leads on firmographic and behavioural attributes of mixed type and describe
+each cluster in words. The scorecard reports each persona's volume, conversion, win rate, cycle
+and deal size with intervals, and the rejection mix closes the feedback loop to marketing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from helpers.errors import KitError, MissingTableError
+from helpers.messages import t
+from helpers.model import CrmData, stage_wide
+
+# ---------------------------------------------------------------------------------------------
+# Persona cards
+# ---------------------------------------------------------------------------------------------
+
+CARD_LISTS: tuple[str, ...] = (
+    "goals",
+    "challenges",
+    "objections",
+    "where_they_learn",
+    "decision_criteria",
+    "buying_triggers",
+)
+
+
+@dataclass(frozen=True)
+class PersonaCard:
+    """One buyer persona as a workshop writes it (lists are short bullet points)."""
+
+    name: str
+    role: str
+    goals: tuple[str, ...]
+    challenges: tuple[str, ...]
+    objections: tuple[str, ...]
+    where_they_learn: tuple[str, ...]
+    decision_criteria: tuple[str, ...]
+    buying_triggers: tuple[str, ...]
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+            for f in fields(self)
+        }
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ()
+    if isinstance(value, str):
+        parts = value.split(";") if ";" in value else value.split("\n")
+        return tuple(p.strip(" -•\t") for p in parts if p.strip(" -•\t"))
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def card_from_dict(data: Any, index: int = 1) -> PersonaCard:
+    """A validated card from one mapping; list fields accept a list or ``;``-separated text."""
+    if not isinstance(data, dict):
+        raise KitError("personas.card_not_mapping", index=index)
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise KitError("personas.card_empty_name", index=index)
+    for key in ("role", *CARD_LISTS):
+        if key not in data:
+            raise KitError("personas.card_missing_field", card=name, field=key)
+    role = str(data.get("role") or "").strip()
+    if not role:
+        raise KitError("personas.card_missing_field", card=name, field="role")
+    lists = {key: _as_list(data[key]) for key in CARD_LISTS}
+    summary = data.get("summary")
+    return PersonaCard(
+        name=name,
+        role=role,
+        summary="" if summary is None or summary != summary else str(summary).strip(),
+        **lists,
+    )
+
+
+def load_persona_cards(path: str | Path) -> list[PersonaCard]:
+    """Persona cards from a YAML file (a list, or ``personas:`` list) or a CSV (one card a row).
+
+    In a CSV, list fields hold items separated by ``;``. Raises a :class:`KitError` naming the
+    card and field when something is missing.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise KitError("personas.file_not_found", path=str(p))
+    if p.suffix.lower() == ".csv":
+        frame = pd.read_csv(p, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
+        records: Any = frame.to_dict(orient="records")
+    else:
+        records = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if isinstance(records, dict):
+            records = records.get("personas")
+    if not isinstance(records, list) or not records:
+        raise KitError("personas.cards_empty", path=p.name)
+    cards = [card_from_dict(r, i) for i, r in enumerate(records, start=1)]
+    names = [c.name for c in cards]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise KitError("personas.cards_duplicate", names=", ".join(dupes))
+    return cards
+
+
+def render_card_markdown(card: PersonaCard, lang: str = "en") -> str:
+    """A persona card as Markdown (headings from the catalogue)."""
+    lines = [f"### {card.name}", "", f"**{t('personas.card_role', lang)}:** {card.role}"]
+    if card.summary:
+        lines += ["", f"_{card.summary}_"]
+    for key in CARD_LISTS:
+        lines += ["", f"**{t(f'personas.card_{key}', lang)}**"]
+        values = getattr(card, key)
+        lines += [f"- {v}" for v in values] if values else [f"- {t('common.none', lang)}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_card_html(card: PersonaCard, lang: str = "en") -> str:
+    """A printable persona card as a self-contained HTML fragment (all text escaped)."""
+    e = html.escape
+    parts = [
+        '<article class="persona-card" style="border:1px solid #8c8c8c;border-radius:8px;'
+        "padding:12px 16px;max-width:640px;font-family:DejaVu Sans,sans-serif;"
+        'page-break-inside:avoid">',
+        f'<h3 style="margin:0 0 4px 0">{e(card.name)}</h3>',
+        f'<p style="margin:0 0 8px 0"><strong>{e(t("personas.card_role", lang))}:</strong> '
+        f"{e(card.role)}</p>",
+    ]
+    if card.summary:
+        parts.append(f"<p><em>{e(card.summary)}</em></p>")
+    for key in CARD_LISTS:
+        values = getattr(card, key) or (t("common.none", lang),)
+        items = "".join(f"<li>{e(v)}</li>" for v in values)
+        parts.append(f'<h4 style="margin:8px 0 2px 0">{e(t(f"personas.card_{key}", lang))}</h4>')
+        parts.append(f'<ul style="margin:0;padding-left:20px">{items}</ul>')
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data-driven persona candidates
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """Features ready for Gower distances: scaled numbers and integer-coded categories."""
+
+    num: np.ndarray  # rows x numeric features, scaled to [0, 1] by a robust range (NaN kept)
+    cat: np.ndarray  # rows x categorical features, codes (-1 = missing)
+
+
+def _encode(
+    frame: pd.DataFrame, numeric: list[str], categorical: list[str], ref: pd.DataFrame
+) -> _Encoded:
+    num = np.empty((len(frame), len(numeric)), dtype=float)
+    for j, col in enumerate(numeric):
+        lo, hi = np.nanquantile(ref[col].to_numpy(float), [0.01, 0.99])
+        span = hi - lo if hi > lo else 1.0
+        num[:, j] = np.clip((frame[col].to_numpy(float) - lo) / span, 0.0, 1.0)
+    cat = np.empty((len(frame), len(categorical)), dtype=np.int64)
+    for j, col in enumerate(categorical):
+        levels = pd.Index(ref[col].dropna().astype(str).unique())
+        cat[:, j] = levels.get_indexer(frame[col].astype("str").where(frame[col].notna()))
+    return _Encoded(num, cat)
+
+
+def _gower(a: _Encoded, b: _Encoded) -> np.ndarray:
+    """Gower distance between the rows of ``a`` and ``b`` (missing values skip a feature)."""
+    total = np.zeros((a.num.shape[0], b.num.shape[0]), dtype=np.float32)
+    weight = np.zeros_like(total)
+    for j in range(a.num.shape[1]):
+        x, y = a.num[:, j][:, None], b.num[:, j][None, :]
+        d = np.abs(x - y)
+        ok = ~np.isnan(d)
+        total += np.where(ok, d, 0.0).astype(np.float32)
+        weight += ok
+    for j in range(a.cat.shape[1]):
+        x, y = a.cat[:, j][:, None], b.cat[:, j][None, :]
+        ok = (x >= 0) & (y >= 0)
+        total += (ok & (x != y)).astype(np.float32)
+        weight += ok
+    return np.divide(total, weight, out=np.ones_like(total), where=weight > 0)
+
+
+def _kmedoids(
+    d: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """k-medoids by alternation (Park and Jun 2009) with k-means++ seeding on a distance matrix."""
+    n = d.shape[0]
+    best: tuple[np.ndarray, np.ndarray, float] | None = None
+    for _ in range(n_init):
+        medoids = [int(rng.integers(n))]
+        for _ in range(1, k):
+            near = d[:, medoids].min(axis=1).astype(float) ** 2
+            if near.sum() <= 0:
+                medoids.append(int(rng.integers(n)))
+            else:
+                medoids.append(int(rng.choice(n, p=near / near.sum())))
+        med = np.array(medoids)
+        for _ in range(max_iter):
+            labels = d[:, med].argmin(axis=1)
+            new = med.copy()
+            for c in range(k):
+                members = np.flatnonzero(labels == c)
+                if len(members):
+                    new[c] = members[d[np.ix_(members, members)].sum(axis=1).argmin()]
+            if np.array_equal(new, med):
+                break
+            med = new
+        labels = d[:, med].argmin(axis=1)
+        cost = float(d[np.arange(n), med[labels]].sum())
+        if best is None or cost < best[2]:
+            best = (med, labels, cost)
+    assert best is not None
+    return best
+
+
+@dataclass(frozen=True)
+class PersonaClustering:
+    """Candidate personas found in the data, with how k was chosen and what sets each apart."""
+
+    k: int
+    labels: pd.Series = field(repr=False)  # cluster per lead (index of the input)
+    selection: pd.DataFrame = field(repr=False)  # k, silhouette, stability, chosen
+    profile: pd.DataFrame = field(repr=False)  # cluster, feature, level, kind, values, score
+    sizes: pd.Series = field(repr=False)
+    features: tuple[str, ...] = ()
+    n_sampled: int = 0
+    method: str = "gower_kmedoids"
+
+    def describe(self, lang: str = "en", top: int = 3) -> dict[int, list[str]]:
+        """Per cluster, the few sentences that set it apart from all leads."""
+        out: dict[int, list[str]] = {}
+        for c in range(self.k):
+            rows = self.profile[(self.profile["cluster"] == c)]
+            rows = rows[(rows["kind"] == "numeric") | (rows["score"] > 0)]
+            rows = rows.reindex(rows["score"].abs().sort_values(ascending=False).index).head(top)
+            sentences = []
+            for r in rows.itertuples():
+                if r.kind == "numeric":
+                    key = "personas.desc_higher" if r.score > 0 else "personas.desc_lower"
+                    sentences.append(
+                        t(
+                            key,
+                            lang,
+                            feature=r.feature,
+                            value=_num(r.cluster_value),
+                            overall=_num(r.overall_value),
+                        )
+                    )
+                else:
+                    sentences.append(
+                        t(
+                            "personas.desc_category",
+                            lang,
+                            feature=r.feature,
+                            level=r.level,
+                            share=f"{r.cluster_value:.0%}",
+                            overall=f"{r.overall_value:.0%}",
+                        )
+                    )
+            share = self.sizes.get(c, 0) / max(int(self.sizes.sum()), 1)
+            head = t("personas.desc_size", lang, cluster=c + 1, share=f"{share:.0%}")
+            out[c] = [head, *(sentences or [t("personas.desc_average", lang)])]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "k": self.k,
+            "method": self.method,
+            "features": list(self.features),
+            "n_sampled": self.n_sampled,
+            "sizes": {int(k): int(v) for k, v in self.sizes.items()},
+            "selection": self.selection.to_dict(orient="records"),
+            "profile": self.profile.astype(object)
+            .where(self.profile.notna(), None)
+            .to_dict(orient="records"),
+        }
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def persona_candidates(
+    leads: pd.DataFrame,
+    features: Sequence[str],
+    *,
+    k_range: range = range(2, 9),
+    seed: int = 0,
+    bootstrap: int = 20,
+    sample_size: int = 1000,
+    stratify: str | None = None,
+    min_stability: float = 0.85,
+) -> PersonaClustering:
+    """Cluster leads on attributes of mixed type into candidate personas.
+
+    Method: Gower distance (numbers scaled by their 1st-99th percentile range, so one outlier does
+    not flatten a column; categories match or not; a missing value skips that attribute) and
+    k-medoids, a standard pairing for mixed data that needs neither one-hot weights nor a
+    Euclidean space, and whose medoids are real, explainable leads. For each k, the silhouette
+    (on the Gower distances) and the stability (mean adjusted Rand index between the clustering
+    and clusterings of ``bootstrap`` resamples) are computed; the chosen k has the highest
+    silhouette among those with stability >= ``min_stability`` (0.85, "highly stable" in
+    Hennig 2007); if no k is that stable, the highest silhouette x stability.
+    Above ``sample_size`` leads, a sample stratified by ``stratify`` (default: the first
+    categorical feature) is clustered and every lead is then assigned to its nearest medoid,
+    which keeps a million leads to seconds.
+    """
+    features = list(features)
+    missing = [f for f in features if f not in leads.columns]
+    if missing:
+        raise MissingTableError(f"leads.{', '.join(missing)}", "personas")
+    if not features:
+        raise KitError("personas.no_features")
+    frame = leads[features]
+    numeric = [
+        f
+        for f in features
+        if pd.api.types.is_numeric_dtype(frame[f]) and not pd.api.types.is_bool_dtype(frame[f])
+    ]
+    categorical = [f for f in features if f not in numeric]
+    rng = np.random.default_rng(seed)
+    if len(frame) > sample_size:
+        strata_col = stratify or (categorical[0] if categorical else None)
+        if strata_col is not None:
+            strata = frame[strata_col].astype("str").fillna("")
+            sample = frame.groupby(strata, group_keys=False).sample(
+                frac=sample_size / len(frame), random_state=seed
+            )
+        else:
+            sample = frame.sample(n=sample_size, random_state=seed)
+    else:
+        sample = frame
+    m = len(sample)
+    ks = [k for k in k_range if 2 <= k < m]
+    if not ks:
+        raise KitError("personas.too_few_leads", n=m)
+    enc = _encode(sample, numeric, categorical, sample)
+    d = _gower(enc, enc)
+    rows, fits = [], {}
+    for k in ks:
+        med, labels, _ = _kmedoids(d, k, rng)
+        fits[k] = med
+        sil = (
+            float(silhouette_score(d, labels, metric="precomputed"))
+            if len(set(labels)) > 1
+            else np.nan
+        )
+        aris = []
+        for _ in range(bootstrap):
+            idx = rng.choice(m, size=m, replace=True)
+            b_med, _, _ = _kmedoids(d[np.ix_(idx, idx)], k, rng, n_init=1)
+            aris.append(adjusted_rand_score(labels, d[:, idx[b_med]].argmin(axis=1)))
+        rows.append(
+            {"k": k, "silhouette": sil, "stability": float(np.mean(aris)) if aris else np.nan}
+        )
+    selection = pd.DataFrame(rows)
+    stable = selection[selection["stability"] >= min_stability]
+    if len(stable):
+        k = int(stable.loc[stable["silhouette"].idxmax(), "k"])
+    else:
+        k = int(selection.loc[(selection["silhouette"] * selection["stability"]).idxmax(), "k"])
+    selection["chosen"] = selection["k"] == k
+    medoids = sample.iloc[fits[k]]
+    labels = _assign(frame, medoids, numeric, categorical, sample)
+    profile = _profile(frame, labels, numeric, categorical)
+    return PersonaClustering(
+        k=k,
+        labels=labels,
+        selection=selection,
+        profile=profile,
+        sizes=labels.value_counts().sort_index(),
+        features=tuple(features),
+        n_sampled=m,
+    )
+
+
+def _assign(
+    frame: pd.DataFrame,
+    medoids: pd.DataFrame,
+    numeric: list[str],
+    categorical: list[str],
+    ref: pd.DataFrame,
+    chunk: int = 200_000,
+) -> pd.Series:
+    """Nearest medoid for every row, in chunks to bound memory."""
+    enc_m = _encode(medoids, numeric, categorical, ref)
+    out = np.empty(len(frame), dtype=np.int64)
+    for start in range(0, len(frame), chunk):
+        part = frame.iloc[start : start + chunk]
+        out[start : start + len(part)] = _gower(
+            _encode(part, numeric, categorical, ref), enc_m
+        ).argmin(axis=1)
+    return pd.Series(out, index=frame.index, name="cluster")
+
+
+def _profile(
+    frame: pd.DataFrame, labels: pd.Series, numeric: list[str], categorical: list[str]
+) -> pd.DataFrame:
+    """What sets each cluster apart: standardised differences and over-represented levels."""
+    rows = []
+    for col in numeric:
+        x = frame[col].astype(float)
+        mean, sd = x.mean(), x.std(ddof=1)
+        by = x.groupby(labels).mean()
+        for c, v in by.items():
+            rows.append(
+                {
+                    "cluster": int(c),
+                    "feature": col,
+                    "level": None,
+                    "kind": "numeric",
+                    "cluster_value": v,
+                    "overall_value": mean,
+                    "score": (v - mean) / sd if sd > 0 else 0.0,
+                }
+            )
+    for col in categorical:
+        x = frame[col].astype("str")
+        overall = x.value_counts(normalize=True)
+        shares = pd.crosstab(labels, x, normalize="index")
+        for c in shares.index:
+            for level, p in overall.items():
+                share = float(shares.loc[c].get(level, 0.0))
+                sd = np.sqrt(p * (1 - p))
+                rows.append(
+                    {
+                        "cluster": int(c),
+                        "feature": col,
+                        "level": str(level),
+                        "kind": "category",
+                        "cluster_value": share,
+                        "overall_value": p,
+                        "score": (share - p) / sd if sd > 0 else 0.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results per persona
+# ---------------------------------------------------------------------------------------------
+
+
+def _wilson(k: pd.Series, n: pd.Series, alpha: float = 0.05) -> tuple[pd.Series, pd.Series]:
+    low, high = proportion_confint(
+        k.to_numpy(float), n.to_numpy(float).clip(min=1), alpha, method="wilson"
+    )
+    bad = n.to_numpy() == 0
+    return (
+        pd.Series(np.where(bad, np.nan, low), index=k.index),
+        pd.Series(np.where(bad, np.nan, high), index=k.index),
+    )
+
+
+def _closed_deals(crm: CrmData, lead_cols: Sequence[str]) -> pd.DataFrame | None:
+    """Closed deals (won / lost) with lead attributes and creation time, if the data has them."""
+    leads = crm.leads[["lead_id", "created_at", *[c for c in lead_cols if c != "created_at"]]]
+    if crm.has("opportunities") and "lead_id" in crm.opportunities.columns:
+        opps = crm.opportunities
+        closed = opps[opps["outcome"].isin(["won", "lost"])]
+        return closed[["lead_id", "outcome", "amount", "closed_at"]].merge(leads, on="lead_id")
+    won, lost = crm.stage_model.role("won"), crm.stage_model.role("lost")
+    if crm.has("stage_history") and won and lost:
+        wide = stage_wide(crm.stage_history, crm.stage_model)
+        if won not in wide.columns:
+            return None
+        lost_at = wide[lost] if lost in wide.columns else pd.Series(pd.NaT, index=wide.index)
+        out = pd.DataFrame({"won_at": wide[won], "lost_at": lost_at})
+        out = out[out["won_at"].notna() | out["lost_at"].notna()]
+        out = pd.DataFrame(
+            {
+                "lead_id": out.index.astype(str),
+                "outcome": np.where(out["won_at"].notna(), "won", "lost"),
+                "amount": np.nan,
+                "closed_at": out["won_at"].fillna(out["lost_at"]).to_numpy(),
+            }
+        )
+        return out.merge(leads, on="lead_id")
+    return None
+
+
+def persona_scorecard(
+    crm: CrmData, persona_col: str = "persona", alpha: float = 0.05
+) -> pd.DataFrame:
+    """Per persona: leads, MQL->SQL, win rate, median cycle days and deal size, with intervals.
+
+    Rates carry Wilson intervals (small samples). MQL->SQL follows the MQLs of each persona to an
+    SQL entry at any time (stage history); win rate is won / (won + lost) closed deals; the cycle
+    is lead creation to a won close, in days. Columns that the data cannot support are NaN and
+    named in ``attrs["not_computed"]``.
+    """
+    leads = crm.leads
+    if persona_col not in leads.columns:
+        raise MissingTableError(f"leads.{persona_col}", "personas")
+    persona = leads.set_index("lead_id")[persona_col].astype("str").fillna("(none)")
+    out = pd.DataFrame({"leads": persona.value_counts()})
+    out.index.name = "persona"
+    not_computed: list[str] = []
+    mql, sql = crm.stage_model.role("mql"), crm.stage_model.role("sql")
+    if crm.has("stage_history") and mql and sql:
+        wide = stage_wide(crm.stage_history, crm.stage_model)
+        is_mql = wide[mql].notna() if mql in wide.columns else pd.Series(False, index=wide.index)
+        is_sql = wide[sql].notna() if sql in wide.columns else pd.Series(False, index=wide.index)
+        p = persona.reindex(wide.index)
+        out["mql"] = is_mql.groupby(p).sum()
+        out["sql"] = (is_mql & is_sql).groupby(p).sum()
+        out[["mql", "sql"]] = out[["mql", "sql"]].fillna(0).astype(int)
+        out["mql_to_sql"] = out["sql"] / out["mql"].where(out["mql"] > 0)
+        out["mql_to_sql_low"], out["mql_to_sql_high"] = _wilson(out["sql"], out["mql"], alpha)
+    else:
+        not_computed.append("mql_to_sql")
+    deals = _closed_deals(crm, [persona_col])
+    if deals is not None and len(deals):
+        deals = deals.assign(persona=deals[persona_col].astype("str").fillna("(none)"))
+        won = deals[deals["outcome"] == "won"]
+        out["closed"] = deals.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
+        out["won"] = won.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
+        out["win_rate"] = out["won"] / out["closed"].where(out["closed"] > 0)
+        out["win_rate_low"], out["win_rate_high"] = _wilson(out["won"], out["closed"], alpha)
+        cycle = (won["closed_at"] - won["created_at"]).dt.total_seconds() / 86400
+        out["cycle_days_median"] = cycle.groupby(won["persona"]).median()
+        out["deal_median"] = won.groupby("persona")["amount"].median()
+        out["deal_mean"] = won.groupby("persona")["amount"].mean()
+        if won["amount"].isna().all():
+            not_computed.append("deal_size")
+    else:
+        not_computed += ["win_rate", "cycle_days", "deal_size"]
+    out = out.reset_index().sort_values("leads", ascending=False, kind="stable")
+    out = out.reset_index(drop=True)
+    out.attrs["not_computed"] = not_computed
+    return out
+
+
+def won_vs_lost(crm: CrmData, features: Sequence[str], alpha: float = 0.05) -> pd.DataFrame:
+    """How won and lost deals differ on lead attributes (correlational, not causal).
+
+    Numbers: mean among won minus mean among lost, Welch interval. Categories: share of each
+    level among won minus among lost, Newcombe interval. One row per feature (and level).
+    """
+    features = list(features)
+    missing = [f for f in features if f not in crm.leads.columns]
+    if missing:
+        raise MissingTableError(f"leads.{', '.join(missing)}", "personas")
+    deals = _closed_deals(crm, features)
+    if deals is None or deals.empty:
+        raise MissingTableError("opportunities", "personas")
+    won, lost = deals[deals["outcome"] == "won"], deals[deals["outcome"] == "lost"]
+    rows = []
+    for f in features:
+        if pd.api.types.is_numeric_dtype(deals[f]) and not pd.api.types.is_bool_dtype(deals[f]):
+            a, b = won[f].dropna().to_numpy(float), lost[f].dropna().to_numpy(float)
+            low = high = np.nan
+            if len(a) > 1 and len(b) > 1:
+                ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(1 - alpha)
+                low, high = float(ci.low), float(ci.high)
+            rows.append(
+                {
+                    "feature": f,
+                    "level": None,
+                    "won": a.mean() if len(a) else np.nan,
+                    "lost": b.mean() if len(b) else np.nan,
+                    "difference": a.mean() - b.mean() if len(a) and len(b) else np.nan,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n_won": len(a),
+                    "n_lost": len(b),
+                }
+            )
+            continue
+        a, b = won[f].astype("str").dropna(), lost[f].astype("str").dropna()
+        for level in sorted(set(a) | set(b)):
+            ka, kb = int((a == level).sum()), int((b == level).sum())
+            low = high = np.nan
+            if len(a) and len(b):
+                low, high = confint_proportions_2indep(
+                    ka, len(a), kb, len(b), method="newcomb", alpha=alpha
+                )
+            rows.append(
+                {
+                    "feature": f,
+                    "level": level,
+                    "won": ka / len(a) if len(a) else np.nan,
+                    "lost": kb / len(b) if len(b) else np.nan,
+                    "difference": ka / len(a) - kb / len(b) if len(a) and len(b) else np.nan,
+                    "ci_low": float(low),
+                    "ci_high": float(high),
+                    "n_won": len(a),
+                    "n_lost": len(b),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def rejection_mix(crm: CrmData, persona_col: str = "persona", alpha: float = 0.05) -> pd.DataFrame:
+    """Share of each sales rejection reason per persona, with Wilson intervals.
+
+    The feedback loop to marketing: which personas sales turns back, and why. Rejections without
+    a reason code are counted as ``unspecified``.
+    """
+    history = crm.require("stage_history", "personas")
+    rejected = crm.stage_model.role("rejected")
+    if rejected is None:
+        raise KitError("personas.no_rejected_stage")
+    if persona_col not in crm.leads.columns:
+        raise MissingTableError(f"leads.{persona_col}", "personas")
+    rows = history[history["stage"] == rejected]
+    reason = rows["reason"] if "reason" in rows.columns else pd.Series(None, index=rows.index)
+    rows = pd.DataFrame({"lead_id": rows["lead_id"], "reason": reason.fillna("unspecified")})
+    rows = rows.merge(crm.leads[["lead_id", persona_col]], on="lead_id")
+    rows["persona"] = rows[persona_col].astype("str").fillna("(none)")
+    counts = rows.groupby(["persona", "reason"]).size().rename("n").reset_index()
+    counts["total"] = counts.groupby("persona")["n"].transform("sum")
+    counts["share"] = counts["n"] / counts["total"]
+    counts["ci_low"], counts["ci_high"] = _wilson(counts["n"], counts["total"], alpha)
+    return counts.sort_values(["persona", "n"], ascending=[True, False]).reset_index(drop=True)
