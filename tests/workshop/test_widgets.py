@@ -16,6 +16,7 @@ from helpers.workshop.widgets import (
     ALL,
     SlaInputs,
     add_answers,
+    add_card,
     add_words,
     compute_sla,
     empty_survey,
@@ -27,6 +28,8 @@ from helpers.workshop.widgets import (
     live_survey,
     live_words,
     parse_scores,
+    persona_builder,
+    persona_card,
     segment_values,
     sla_calculator,
     sla_terms,
@@ -274,3 +277,41 @@ def test_live_words_tally_and_unscored_words():
     html_text = tool.output.value.replace("&#x27;", "'")
     assert scores.sentence("sales", "it") in html_text
     assert t("workshop.words.tone_unscored", "it") in html_text
+
+
+# ---------------------------------------------------------------------------------------------
+# persona builder
+# ---------------------------------------------------------------------------------------------
+
+
+def test_persona_card_from_the_form_splits_lines_and_validates():
+    card = persona_card({"name": "Olivia", "role": "Head of operations", "goals": "a\n\nb"})
+    assert card.goals == ("a", "b") and card.objections == ()
+    with pytest.raises(KitError):
+        persona_card({"name": "", "role": "x"})
+    with pytest.raises(KitError):
+        persona_card({"name": "No role", "role": ""})
+
+
+def test_add_card_replaces_a_card_of_the_same_name():
+    first = persona_card({"name": "A", "role": "r1"})
+    second = persona_card({"name": "B", "role": "r2"})
+    again = persona_card({"name": "A", "role": "r3"})
+    assert [c.role for c in add_card(add_card([first], second), again)] == ["r2", "r3"]
+
+
+def test_builder_renders_the_card_live_and_keeps_added_cards():
+    from helpers.personas import render_card_html
+
+    tool = persona_builder("it")
+    c = tool.controls
+    c["add"].click()  # nothing to add yet
+    assert "smk-error" in c["message"].value and tool.state["cards"] == []
+    c["name"].value, c["role"].value = "Olivia", "Responsabile operations"
+    c["objections"].value = "Abbiamo già provato un software\nTempi"
+    card = tool.state["card"]
+    assert card.objections == ("Abbiamo già provato un software", "Tempi")
+    assert tool.output.value == render_card_html(card, "it")
+    c["add"].click()
+    assert [k.name for k in tool.state["cards"]] == ["Olivia"]
+    assert t("workshop.persona.added", "it", count=1) in c["message"].value

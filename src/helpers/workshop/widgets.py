@@ -676,3 +676,85 @@ def live_words(lang: str = "en", lexicon: Any = None) -> Tool:
     controls = {"team": team, "wave": wave, "words": words, "add": add}
     box = W.VBox([header, W.HBox([team, wave]), words, add, output])
     return Tool(box, controls, output, state, refresh)
+
+
+# --------------------------------------------------------------------------------------------
+# persona builder
+# --------------------------------------------------------------------------------------------
+
+
+def persona_card(values: dict[str, str]) -> Any:
+    """A validated ``helpers.personas.PersonaCard`` from the form (list fields: one per line)."""
+    from helpers import personas
+
+    data = {"name": "", "role": "", **{k: "" for k in personas.CARD_LISTS}, **values}
+    return personas.card_from_dict(data)
+
+
+def add_card(cards: Sequence[Any], card: Any) -> list[Any]:
+    """``cards`` with ``card`` added, replacing an earlier card of the same name."""
+    return [c for c in cards if c.name != card.name] + [card]
+
+
+def persona_builder(lang: str = "en", cards: Sequence[Any] = ()) -> Tool:
+    """A form whose card renders live (``helpers.personas``); "add" keeps it for the take-home."""
+    from helpers import personas
+
+    labels = {
+        "name": t("workshop.persona.name", lang),
+        "role": t("personas.card_role", lang),
+        "summary": t("workshop.persona.summary", lang),
+    }
+    labels.update({k: t(f"personas.card_{k}", lang) for k in personas.CARD_LISTS})
+    wide = W.Layout(width="36em")
+    style = {"description_width": "12em"}
+    controls: dict[str, W.Widget] = {}
+    for key, label in labels.items():
+        if key in personas.CARD_LISTS:
+            controls[key] = W.Textarea(
+                description=label,
+                placeholder=t("workshop.persona.one_per_line", lang),
+                layout=wide,
+                style=style,
+            )
+        else:
+            controls[key] = W.Text(description=label, layout=wide, style=style)
+    add = W.Button(description=t("workshop.persona.add", lang), button_style="primary")
+    message = W.HTML()
+    output = W.HTML()
+    state: dict[str, Any] = {"cards": list(cards), "card": None}
+
+    def form() -> dict[str, str]:
+        return {key: controls[key].value for key in labels}
+
+    def refresh(*_: Any) -> None:
+        try:
+            card = persona_card(form())
+        except KitError as exc:
+            state["card"] = None
+            output.value = f'<p class="smk-hint">{_esc(exc.message(lang))}</p>'
+            return
+        state["card"] = card
+        output.value = personas.render_card_html(card, lang)
+
+    def on_add(_: Any) -> None:
+        if state["card"] is None:
+            message.value = (
+                f'<p class="smk-error">{_esc(t("workshop.persona.missing_name", lang))}</p>'
+            )
+            return
+        state["cards"] = add_card(state["cards"], state["card"])
+        message.value = (
+            f"<p>{_esc(t('workshop.persona.added', lang, count=len(state['cards'])))}</p>"
+        )
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    add.on_click(on_add)
+    refresh()
+    header = W.HTML(
+        f"<h3>{_esc(t('workshop.persona.title', lang))}</h3>"
+        f"<p>{_esc(t('workshop.persona.intro', lang))}</p>"
+    )
+    box = W.VBox([header, W.HBox([W.VBox(list(controls.values())), output]), add, message])
+    return Tool(box, {**controls, "add": add, "message": message}, output, state, refresh)
