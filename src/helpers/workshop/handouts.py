@@ -1,0 +1,407 @@
+"""Printable handouts and the workshop's take-home documents, in English and Italian.
+
+Handouts (blank, printed before the session): a persona card, the SLA template, the alignment
+questionnaire (from ``helpers.assessment.load_instrument()``) and the word-exercise sheet, each a
+self-contained A4 HTML page (no external requests)::
+
+    python -m helpers.workshop.handouts --lang it --out build/handouts
+
+Take-home documents (filled in during the session, written by the workshop notebooks): persona
+cards, the SLA to sign, the handoff action list and the measurement plan. The builders return
+text; only :func:`write_text` and :func:`write_handouts` touch the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers.errors import MissingTableError
+from helpers.messages import LANGUAGES, current_language, t
+from helpers.model import CrmData
+from helpers.workshop import PROJECT_ROOT
+
+HANDOUTS: tuple[str, ...] = ("persona_card", "sla_template", "questionnaire", "word_exercise")
+
+PRINT_CSS = """
+@page { size: A4; margin: 15mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 11pt; color: #1a1a1a;
+       max-width: 180mm; margin: 0 auto; }
+h1 { font-size: 18pt; margin: 0 0 4mm 0; }
+h2 { font-size: 13pt; margin: 6mm 0 2mm 0; }
+h3 { font-size: 12pt; margin: 4mm 0 1mm 0; }
+p.intro { margin: 0 0 4mm 0; }
+p.note { font-size: 9pt; color: #555; }
+.line { border-bottom: 1px solid #999; height: 9mm; }
+.box { border: 1px solid #999; border-radius: 3mm; padding: 2mm 4mm; margin-bottom: 3mm;
+       page-break-inside: avoid; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #bbb; padding: 1.5mm 2mm; vertical-align: top; }
+th { background: #f0f0f0; text-align: left; }
+td.scale { text-align: center; width: 9mm; }
+.signatures { margin-top: 14mm; }
+@media print { .no-print { display: none; } section { page-break-after: always; } }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def page(title: str, body: str, lang: str) -> str:
+    """A complete, self-contained HTML page with the print stylesheet."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_e(title)}</title>\n<style>{PRINT_CSS}</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
+
+
+def _lines(n: int) -> str:
+    return '<div class="line"></div>' * n
+
+
+# --------------------------------------------------------------------------------------------
+# blank handouts
+# --------------------------------------------------------------------------------------------
+
+
+def persona_card_handout(lang: str = "en") -> str:
+    """A blank persona card: the same fields as ``helpers.personas.PersonaCard``."""
+    from helpers.personas import CARD_LISTS
+
+    title = t("workshop.handouts.persona_title", lang)
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="intro">{_e(t("workshop.handouts.persona_intro", lang))}</p>',
+        f'<div class="box"><h3>{_e(t("workshop.persona.name", lang))}</h3>{_lines(1)}',
+        f"<h3>{_e(t('personas.card_role', lang))}</h3>{_lines(1)}",
+        f"<h3>{_e(t('workshop.persona.summary', lang))}</h3>{_lines(1)}</div>",
+    ]
+    for key in CARD_LISTS:
+        parts.append(f'<div class="box"><h3>{_e(t(f"personas.card_{key}", lang))}</h3>')
+        parts.append(_lines(3) + "</div>")
+    return page(title, "\n".join(parts), lang)
+
+
+def sla_template_handout(lang: str = "en") -> str:
+    """The SLA with blanks to fill in together, and the signature lines."""
+    title = t("workshop.handouts.sla_title", lang)
+
+    def k(name: str) -> str:
+        return _e(t(f"workshop.handouts.{name}", lang))
+
+    body = f"""<h1>{_e(title)}</h1>
+<p class="intro">{k("sla_intro")}</p>
+<div class="box"><h2>{k("sla_marketing")}</h2>
+<p>{k("sla_marketing_volume")}</p>
+<p>{k("sla_marketing_quality")}</p>
+<p>{k("sla_definition")}</p></div>
+<div class="box"><h2>{k("sla_sales")}</h2>
+<p>{k("sla_sales_first_touch")}</p>
+<p>{k("sla_sales_attempts")}</p>
+<p>{k("sla_sales_disposition")}</p></div>
+<div class="box"><p>{k("sla_review")}</p></div>
+<div class="signatures"><p>{k("sla_signatures")}</p>{_lines(2)}</div>"""
+    return page(title, body, lang)
+
+
+def questionnaire_handout(lang: str = "en", instrument: Any = None) -> str:
+    """The alignment questionnaire: every statement of the instrument with a 1-5 scale."""
+    from helpers.assessment import load_instrument
+
+    instrument = instrument or load_instrument()
+    title = t("workshop.handouts.questionnaire_title", lang)
+    scale = range(instrument.scale_min, instrument.scale_max + 1)
+    head = "".join(f'<th class="scale">{s}</th>' for s in scale)
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="intro">{_e(t("workshop.handouts.questionnaire_intro", lang))}</p>',
+        f"<p><strong>{_e(t('workshop.handouts.questionnaire_team', lang))}</strong></p>",
+    ]
+    frame = instrument.to_frame(lang)
+    for dimension, group in frame.groupby("dimension", sort=False):
+        parts.append(f"<h2>{_e(dimension)}</h2>")
+        rows = "".join(
+            f'<tr data-item="{_e(r.item_id)}"><td>{_e(r.item_id[1:].lstrip("0"))}. '
+            f"{_e(r.text)}</td>" + '<td class="scale">☐</td>' * len(scale) + "</tr>"
+            for r in group.itertuples()
+        )
+        parts.append(
+            f"<table><thead><tr><th>{_e(t('workshop.handouts.col_item', lang))}</th>{head}"
+            f"</tr></thead><tbody>{rows}</tbody></table>"
+        )
+    source = instrument.source.get(lang) or t("workshop.handouts.questionnaire_source", lang)
+    parts.append(f'<p class="note">{_e(source)}</p>')
+    return page(title, "\n".join(parts), lang)
+
+
+def word_exercise_handout(lang: str = "en", words: int = 5) -> str:
+    """The word-exercise sheet: team, five lines, and the note on the 87% claim."""
+    title = t("workshop.handouts.words_title", lang)
+    body = (
+        f"<h1>{_e(title)}</h1>"
+        f'<p class="intro">{_e(t("workshop.handouts.words_intro", lang))}</p>'
+        f"<p><strong>{_e(t('workshop.handouts.words_team', lang))}</strong></p>"
+        f'<div class="box"><h3>{_e(t("workshop.handouts.words_other", lang))}</h3>'
+        + "".join(f'<div class="line">{i}.</div>' for i in range(1, words + 1))
+        + f'</div><p class="note">{_e(t("assessment.claim_87", lang))}</p>'
+    )
+    return page(title, body, lang)
+
+
+def handouts(lang: str = "en") -> dict[str, str]:
+    """Every handout of one language, by name."""
+    return {
+        "persona_card": persona_card_handout(lang),
+        "sla_template": sla_template_handout(lang),
+        "questionnaire": questionnaire_handout(lang),
+        "word_exercise": word_exercise_handout(lang),
+    }
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) aside, then move it into place; return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_handouts(out_dir: str | Path, lang: str = "en") -> list[Path]:
+    """Write ``<name>_<lang>.html`` for every handout, plus ``index_<lang>.html`` linking them."""
+    out_dir = Path(out_dir)
+    written = [write_text(out_dir / f"{n}_{lang}.html", doc) for n, doc in handouts(lang).items()]
+    title = t("workshop.handouts.index_title", lang)
+    links = "".join(f'<li><a href="{p.name}">{_e(p.stem)}</a></li>' for p in written)
+    body = (
+        f"<h1>{_e(title)}</h1><p>{_e(t('workshop.handouts.print_hint', lang))}</p><ul>{links}</ul>"
+    )
+    written.append(write_text(out_dir / f"index_{lang}.html", page(title, body, lang)))
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# take-home documents
+# --------------------------------------------------------------------------------------------
+
+
+def persona_cards_html(cards: Sequence[Any], lang: str = "en") -> str:
+    """The room's persona cards on one printable page (``helpers.personas.render_card_html``)."""
+    from helpers.personas import render_card_html
+
+    title = t("workshop.takehome.persona_title", lang)
+    body = f"<h1>{_e(title)}</h1>" + "\n".join(render_card_html(c, lang) for c in cards)
+    return page(title, body, lang)
+
+
+def persona_cards_markdown(cards: Sequence[Any], lang: str = "en") -> str:
+    """The room's persona cards as Markdown (``helpers.personas.render_card_markdown``)."""
+    from helpers.personas import render_card_markdown
+
+    title = t("workshop.takehome.persona_title", lang)
+    return f"# {title}\n\n" + "\n".join(render_card_markdown(c, lang) for c in cards)
+
+
+def sla_takehome(terms: Any, lang: str = "en") -> str:
+    """The agreed SLA (``helpers.sla.sla_document``) with signature lines."""
+    from helpers.sla import sla_document
+
+    return (
+        sla_document(terms, lang).rstrip("\n")
+        + "\n\n"
+        + t("workshop.takehome.sla_signatures", lang)
+        + "\n"
+    )
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
+    lines.append("|" + "---|" * len(header))
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _money(value: float, lang: str) -> str:
+    text = f"{value:,.0f}"
+    return text.replace(",", ".") if lang == "it" else text
+
+
+def handoff_actions(bottlenecks: pd.DataFrame, lang: str = "en", top: int = 3) -> str:
+    """The handoff action list: the ``top`` leaks of ``helpers.funnel.bottlenecks``, owner blank."""
+    title = t("workshop.takehome.actions_title", lang)
+    leaks = bottlenecks.loc[bottlenecks["lost"] > 0].head(top)
+    if leaks.empty:
+        return f"# {title}\n\n{t('workshop.takehome.actions_none', lang)}\n"
+    header = [
+        t(f"workshop.takehome.actions_col_{k}", lang)
+        for k in ("step", "loss", "why", "owner", "due")
+    ]
+    rows = [
+        (
+            f"{r.from_stage} → {r.to_stage}",
+            "" if pd.isna(r.lost_value) else _money(r.lost_value, lang),
+            r.explanation,
+            "",
+            "",
+        )
+        for r in leaks.itertuples()
+    ]
+    return (
+        f"# {title}\n\n{t('workshop.takehome.actions_intro', lang)}\n\n{_md_table(header, rows)}\n"
+    )
+
+
+PLAN_METRICS: tuple[tuple[str, str, str], ...] = (
+    # metric key, how to format it, where it comes from
+    ("mql_to_sql", "pct", "plan_crm"),
+    ("acceptance", "pct", "plan_crm"),
+    ("response", "hours", "plan_activities"),
+    ("win_rate", "pct", "plan_crm"),
+    ("alignment", "score", "plan_survey"),
+    ("negative_words", "pct", "plan_words"),
+)
+
+
+def baseline_metrics(
+    crm: CrmData | None = None, survey_scores: Any = None, word_scores: Any = None
+) -> pd.DataFrame:
+    """Today's value of every metric of the measurement plan, with its interval when known.
+
+    Rows: ``metric``, ``group`` (team for the survey and words, "" otherwise), ``value``,
+    ``ci_low``, ``ci_high``. A metric the data cannot give is a row with ``value`` NaN.
+    Funnel rates come from entry cohorts (``helpers.funnel.cohort_conversion``), acceptance and
+    response time from ``helpers.funnel.handoff_metrics``.
+    """
+    from helpers import funnel
+
+    nan = float("nan")
+    rows: list[dict[str, Any]] = []
+
+    def add(metric: str, value: Any, low: Any = nan, high: Any = nan, group: str = "") -> None:
+        rows.append(
+            {"metric": metric, "group": group, "value": value, "ci_low": low, "ci_high": high}
+        )
+
+    if crm is not None and crm.has("stage_history"):
+        model = crm.stage_model
+        for metric, (a, b) in {
+            "mql_to_sql": ("mql", "sql"),
+            "win_rate": ("opportunity", "won"),
+        }.items():
+            if model.role(a) and model.role(b):
+                row = funnel.cohort_conversion(
+                    crm.stage_history, model, model.role(a), model.role(b), period=None
+                ).iloc[0]
+                add(metric, row["rate"], row["ci_low"], row["ci_high"])
+            else:
+                add(metric, nan)
+        try:
+            handoff = funnel.handoff_metrics(crm)
+        except MissingTableError:
+            handoff = None
+        if handoff is not None and handoff.acceptance_rate is not None:
+            low, high = handoff.acceptance_ci or (nan, nan)
+            add("acceptance", handoff.acceptance_rate, low, high)
+        else:
+            add("acceptance", nan)
+        median = (handoff.response_hours or {}).get("median") if handoff else None
+        add("response", nan if median is None else median)
+    else:
+        for metric in ("mql_to_sql", "acceptance", "response", "win_rate"):
+            add(metric, nan)
+    if survey_scores is not None:
+        totals = survey_scores.by_team.loc[survey_scores.by_team["dimension"] == "total"]
+        totals = totals.loc[totals["wave"] == survey_scores.waves[-1]]
+        for r in totals.itertuples():
+            add("alignment", r.mean, r.ci_low, r.ci_high, group=r.team)
+    else:
+        add("alignment", nan)
+    if word_scores is not None:
+        tone = word_scores.tone.loc[word_scores.tone["wave"] == word_scores.waves[-1]]
+        for r in tone.itertuples():
+            add("negative_words", r.share_negative, r.ci_low, r.ci_high, group=r.team)
+    else:
+        add("negative_words", nan)
+    order = {m: i for i, (m, _, _) in enumerate(PLAN_METRICS)}
+    out = pd.DataFrame(rows)
+    return out.sort_values("metric", key=lambda s: s.map(order), kind="stable", ignore_index=True)
+
+
+def _format(value: float, low: float, high: float, kind: str, lang: str) -> str:
+    if value is None or not np.isfinite(value):
+        return t("workshop.takehome.not_measured", lang)
+    if kind == "pct":
+        text = f"{value:.0%}"
+        interval = f" ({low:.0%}-{high:.0%})" if np.isfinite(low) and np.isfinite(high) else ""
+    elif kind == "hours":
+        text, interval = f"{value:.1f}", ""
+    else:
+        text = f"{value:.0f}"
+        interval = f" ({low:.0f}-{high:.0f})" if np.isfinite(low) and np.isfinite(high) else ""
+    text += interval
+    return text.replace(".", ",") if lang == "it" and kind == "hours" else text
+
+
+def measurement_plan(baseline: pd.DataFrame, lang: str = "en") -> str:
+    """The measurement plan as Markdown: metric, today's value (95% interval), target, source."""
+    kinds = {m: (kind, source) for m, kind, source in PLAN_METRICS}
+    header = [
+        t(f"workshop.takehome.plan_col_{k}", lang)
+        for k in ("metric", "baseline", "target", "source", "cadence")
+    ]
+    rows = []
+    for r in baseline.itertuples():
+        kind, source = kinds[r.metric]
+        name = t(f"workshop.takehome.metric_{r.metric}", lang)
+        if r.group:
+            name += f" ({t(f'workshop.survey.team_{r.group}', lang)})"
+        rows.append(
+            (
+                name,
+                _format(r.value, r.ci_low, r.ci_high, kind, lang),
+                "",
+                t(f"workshop.takehome.{source}", lang),
+                t("workshop.takehome.plan_monthly", lang),
+            )
+        )
+    title = t("workshop.takehome.plan_title", lang)
+    return (
+        f"# {title}\n\n{t('workshop.takehome.plan_intro', lang)}\n\n{_md_table(header, rows)}\n\n"
+        f"_{t('workshop.takehome.plan_note', lang)}_\n"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m helpers.workshop.handouts [--lang en|it|all] [--out DIR]``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.workshop.handouts")
+    parser.add_argument("--lang", choices=(*LANGUAGES, "all"), default=None)
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "build" / "handouts"))
+    args = parser.parse_args(argv)
+    langs = LANGUAGES if args.lang == "all" else (args.lang or current_language(),)
+    for lang in langs:
+        written = write_handouts(args.out, lang)
+        print(t("workshop.handouts.written", lang, count=len(written), folder=args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

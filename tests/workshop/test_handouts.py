@@ -1,0 +1,163 @@
+"""Handouts in both languages, and the take-home documents built from helpers' results."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+import pytest
+
+from helpers.assessment import load_instrument
+from helpers.messages import LANGUAGES, t
+from helpers.personas import card_from_dict
+from helpers.sla import SlaTerms, sla_document
+from helpers.workshop.handouts import (
+    HANDOUTS,
+    baseline_metrics,
+    handoff_actions,
+    main,
+    measurement_plan,
+    persona_cards_html,
+    persona_cards_markdown,
+    sla_takehome,
+)
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handouts")
+    assert main(["--lang", "all", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_handout_exists_in_both_languages_and_is_self_contained(written, lang):
+    for name in HANDOUTS:
+        path = written / f"{name}_{lang}.html"
+        text = path.read_text(encoding="utf-8")
+        assert f'<html lang="{lang}">' in text
+        assert "@page { size: A4" in text
+        assert not EXTERNAL.search(text), f"{path.name} asks an outside host"
+    index = (written / f"index_{lang}.html").read_text(encoding="utf-8")
+    assert all(f"{name}_{lang}.html" in index for name in HANDOUTS)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_questionnaire_handout_holds_every_item_of_the_instrument(written, lang):
+    instrument = load_instrument()
+    text = (written / f"questionnaire_{lang}.html").read_text(encoding="utf-8")
+    plain = html.unescape(text)
+    for item in instrument.items:
+        assert item.text[lang] in plain, item.id
+        assert f'data-item="{item.id}"' in text
+    # one tick box per scale point and statement
+    scale = instrument.scale_max - instrument.scale_min + 1
+    assert text.count("☐</td>") == scale * len(instrument.items)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_texts_come_from_the_catalogue_of_the_language(written, lang):
+    sla = html.unescape((written / f"sla_template_{lang}.html").read_text(encoding="utf-8"))
+    assert t("workshop.handouts.sla_sales_attempts", lang) in sla
+    words = html.unescape((written / f"word_exercise_{lang}.html").read_text(encoding="utf-8"))
+    assert t("assessment.claim_87", lang) in words  # the claim only with its caveat
+    card = html.unescape((written / f"persona_card_{lang}.html").read_text(encoding="utf-8"))
+    assert t("personas.card_objections", lang) in card
+
+
+CARD = {
+    "name": "Operations <Olivia>",
+    "role": "Head of operations",
+    "goals": "Fewer spreadsheets",
+    "challenges": "",
+    "objections": "We tried software before",
+    "where_they_learn": "",
+    "decision_criteria": "",
+    "buying_triggers": "",
+}
+
+
+def test_persona_cards_take_home_escapes_and_lists_every_card():
+    cards = [card_from_dict(CARD), card_from_dict({**CARD, "name": "Finance Filippo"})]
+    page = persona_cards_html(cards, "en")
+    assert "Operations &lt;Olivia&gt;" in page and "Finance Filippo" in page
+    assert page.count('class="persona-card"') == 2
+    markdown = persona_cards_markdown(cards, "it")
+    assert markdown.startswith(f"# {t('workshop.takehome.persona_title', 'it')}")
+    assert "We tried software before" in markdown
+
+
+def test_sla_take_home_is_the_helpers_document_with_signatures():
+    terms = SlaTerms(mql_per_month=67, mql_per_rep_per_month=17, attempts=6)
+    text = sla_takehome(terms, "it")
+    assert text.startswith(sla_document(terms, "it").rstrip("\n"))
+    assert text.rstrip().endswith(t("workshop.takehome.sla_signatures", "it"))
+
+
+def test_handoff_actions_keep_the_top_leaks_in_order_with_blank_owners():
+    ranked = pd.DataFrame(
+        {
+            "from_stage": ["sal", "mql", "lead", "sql"],
+            "to_stage": ["sql", "sal", "mql", "opportunity"],
+            "lost": [300, 400, 10, 0],
+            "lost_value": [600_000.0, 400_000.0, 1_000.0, 0.0],
+            "explanation": ["why sal", "why mql", "why lead", "why sql"],
+        }
+    )
+    text = handoff_actions(ranked, "en", top=2)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "→" in line]
+    assert rows == [
+        "| sal → sql | 600,000 | why sal |  |  |",
+        "| mql → sal | 400,000 | why mql |  |  |",
+    ]
+    none = handoff_actions(ranked.assign(lost=0), "it")
+    assert t("workshop.takehome.actions_none", "it") in none
+
+
+def test_measurement_plan_says_what_is_not_measured_yet():
+    baseline = pd.DataFrame(
+        {
+            "metric": ["mql_to_sql", "response", "alignment"],
+            "group": ["", "", "sales"],
+            "value": [0.25, 15.25, float("nan")],
+            "ci_low": [0.2, float("nan"), float("nan")],
+            "ci_high": [0.3, float("nan"), float("nan")],
+        }
+    )
+    text = measurement_plan(baseline, "it")
+    assert "| 25% (20%-30%) |" in text
+    assert "| 15,2 |" in text or "| 15,3 |" in text
+    assert t("workshop.takehome.not_measured", "it") in text
+    assert t("workshop.takehome.plan_note", "it") in text
+
+
+def test_baseline_from_the_synthetic_company_matches_the_helpers():
+    from helpers import funnel
+    from helpers.sample import generate
+
+    crm = generate(1500, seed=3).to_crm()
+    baseline = baseline_metrics(crm).set_index("metric")
+    expected = funnel.cohort_conversion(
+        crm.stage_history, crm.stage_model, "mql", "sql", period=None
+    ).iloc[0]
+    assert baseline.loc["mql_to_sql", "value"] == pytest.approx(expected["rate"])
+    assert (
+        baseline.loc["mql_to_sql", "ci_low"]
+        < expected["rate"]
+        < baseline.loc["mql_to_sql", "ci_high"]
+    )
+    handoff = funnel.handoff_metrics(crm)
+    assert baseline.loc["acceptance", "value"] == pytest.approx(handoff.acceptance_rate)
+    assert baseline.loc["response", "value"] == pytest.approx(handoff.response_hours["median"])
+    assert pd.isna(baseline.loc["alignment", "value"])
+    assert list(baseline.index) == [
+        "mql_to_sql",
+        "acceptance",
+        "response",
+        "win_rate",
+        "alignment",
+        "negative_words",
+    ]
