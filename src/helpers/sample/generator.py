@@ -450,10 +450,11 @@ class _Generator:
             ),
         ]
         idx, stage, at, why, rank = [], [], [], [], []
+        model = load_stage_model("default")  # keys as the model spells them ("never worked")
         for name, mask, t, r in parts:
             keep = np.flatnonzero(mask & (t < end))
             idx.append(keep)
-            stage.append(np.full(len(keep), name, dtype=object))
+            stage.append(np.full(len(keep), model.resolve(name), dtype=object))
             at.append(t[keep])
             why.append(r[keep])
             rank.append(np.full(len(keep), order[name]))
@@ -799,7 +800,8 @@ def _segment(size: np.ndarray) -> np.ndarray:
 
 def _ids(prefix: str, n: int) -> np.ndarray:
     width = max(6, len(str(n)))
-    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
+    numbers = pd.Series(np.arange(1, n + 1), dtype="int64").astype("str").str.zfill(width)
+    return (prefix + numbers).to_numpy(dtype=object)
 
 
 def _str(values: np.ndarray) -> pd.Series:
