@@ -522,6 +522,10 @@ def survey_html(scores: Any, instrument: Any, lang: str = "en") -> str:
     if scores is None:
         return f"<p>{_esc(t('workshop.survey.empty', lang))}</p>"
     totals = scores.by_team[scores.by_team["dimension"] == "total"]
+    order = {w: i for i, w in enumerate(scores.waves)}
+    totals = totals.sort_values(
+        ["team", "wave"], key=lambda c: c.map(order) if c.name == "wave" else c
+    )
     rows = []
     for r in totals.itertuples():
         band = instrument.band(round(r.mean))
@@ -590,8 +594,13 @@ def _wave_dropdown(lang: str) -> W.Dropdown:
     )
 
 
-def live_survey(lang: str = "en", instrument: Any = None) -> Tool:
-    """Enter each person's questionnaire; the scores per team and the gap update on every add."""
+def live_survey(
+    lang: str = "en", instrument: Any = None, survey: pd.DataFrame | None = None
+) -> Tool:
+    """Enter each person's questionnaire; the scores per team and the gap update on every add.
+
+    ``survey``: answers already collected (e.g. the export's survey table) to start from.
+    """
     from helpers import assessment
 
     instrument = instrument or assessment.load_instrument()
@@ -605,7 +614,8 @@ def live_survey(lang: str = "en", instrument: Any = None) -> Tool:
     add = W.Button(description=t("workshop.survey.add", lang), button_style="primary")
     message = W.HTML()
     output = W.HTML()
-    state: dict[str, Any] = {"survey": empty_survey(), "scores": None}
+    start = empty_survey() if survey is None else survey[list(SURVEY_COLUMNS)].copy()
+    state: dict[str, Any] = {"survey": start, "scores": None}
 
     def refresh() -> None:
         state["scores"] = tally_survey(state["survey"], instrument)
@@ -643,28 +653,32 @@ def live_survey(lang: str = "en", instrument: Any = None) -> Tool:
     return Tool(box, controls, output, state, refresh)
 
 
-def live_words(lang: str = "en", lexicon: Any = None) -> Tool:
-    """Enter the words each team writes; counts and tone per team update on every add."""
+def live_words(lang: str = "en", lexicon: Any = None, words: pd.DataFrame | None = None) -> Tool:
+    """Enter the words each team writes; counts and tone per team update on every add.
+
+    ``words``: words already collected (e.g. the export's words table) to start from.
+    """
     from helpers import assessment
 
     lexicon = lexicon or assessment.load_lexicon()
     team, wave = _team_dropdown(lang), _wave_dropdown(lang)
-    words = W.Textarea(
+    entry = W.Textarea(
         description=t("workshop.words.words", lang),
         placeholder=t("workshop.words.words_help", lang),
         layout=W.Layout(width="40em"),
     )
     add = W.Button(description=t("workshop.words.add", lang), button_style="primary")
     output = W.HTML()
-    state: dict[str, Any] = {"words": empty_words(), "scores": None}
+    start = empty_words() if words is None else words.reindex(columns=list(WORD_COLUMNS))
+    state: dict[str, Any] = {"words": start, "scores": None}
 
     def refresh() -> None:
         state["scores"] = tally_words(state["words"], lexicon, lang)
         output.value = words_html(state["scores"], lang)
 
     def on_add(_: Any) -> None:
-        state["words"] = add_words(state["words"], team.value, wave.value, words.value, lang)
-        words.value = ""
+        state["words"] = add_words(state["words"], team.value, wave.value, entry.value, lang)
+        entry.value = ""
         refresh()
 
     add.on_click(on_add)
@@ -673,8 +687,8 @@ def live_words(lang: str = "en", lexicon: Any = None) -> Tool:
         f"<h3>{_esc(t('workshop.words.title', lang))}</h3>"
         f"<p>{_esc(t('workshop.words.intro', lang))}</p>"
     )
-    controls = {"team": team, "wave": wave, "words": words, "add": add}
-    box = W.VBox([header, W.HBox([team, wave]), words, add, output])
+    controls = {"team": team, "wave": wave, "words": entry, "add": add}
+    box = W.VBox([header, W.HBox([team, wave]), entry, add, output])
     return Tool(box, controls, output, state, refresh)
 
 
