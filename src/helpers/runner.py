@@ -12,9 +12,11 @@ left untouched. ``docs/report.md`` describes the folder and the exit codes.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import nbformat
 
 from helpers import __version__, exitcodes
 from helpers.config import (
@@ -119,17 +123,36 @@ def parameters_for(
     return params
 
 
+def declared_parameters(path: Path) -> set[str]:
+    """Names assigned in a notebook's ``parameters`` cell.
+
+    papermill's ``inspect_notebook`` reads them with a regular expression that skips
+    annotations such as ``str | None`` and lines whose comment holds an ``=``; the cell's syntax
+    tree fills those in.
+    """
+    import papermill
+
+    names = set(papermill.inspect_notebook(str(path)))
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    names.add(node.target.id)
+                elif isinstance(node, ast.Assign):
+                    names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def check_parameters(spec: NotebookSpec, params: Mapping[str, Any]) -> None:
     """Refuse to run a notebook that does not declare every parameter it would be given.
 
     papermill only warns about unknown parameters and then runs with the notebook's defaults,
     which would silently ignore the client's config.
     """
-    import papermill
-
     if not spec.path.is_file():
         raise KitError("report.notebook_missing", notebook=spec.name, path=str(spec.path))
-    declared = papermill.inspect_notebook(str(spec.path))
+    declared = declared_parameters(spec.path)
     if not declared:
         raise KitError("report.no_parameters_cell", notebook=spec.name)
     unknown = sorted(set(params) - set(declared))
@@ -184,6 +207,26 @@ def kernel_environment(lang: str) -> dict[str, str]:
     }
 
 
+def kernel_manager_class(cwd: Path, env: Mapping[str, str], log: Any) -> type:
+    """A kernel manager class that starts kernels in ``cwd`` with ``env`` added.
+
+    papermill's own ``cwd`` changes the working directory of the whole process, which is not
+    safe when notebooks run in parallel threads; the kernel's ``cwd`` and environment are set
+    here at launch instead. The kernel's own log lines go to ``log``, not the terminal.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw: Any) -> None:
+            kw["cwd"] = str(cwd)
+            kw["env"] = {**os.environ, **env}
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            await super().start_kernel(**kw)
+
+    return RunKernelManager
+
+
 def _progress(enabled: bool) -> Callable[[str], None]:
     def say(text: str) -> None:
         if enabled:
@@ -205,23 +248,25 @@ def _execute(
 
     run = NotebookRun(spec.name)
     out = stage / "notebooks" / f"{spec.name}.ipynb"
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # parameters were checked already
     say(t("report.progress_start", lang, notebook=spec.name))
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(spec.path),
-            str(out),
-            parameters=params,
-            kernel_name=KERNEL,
-            cwd=str(stage),
-            log_output=False,
-            progress_bar=False,
-            execution_timeout=timeout,
-            request_save_on_cell_execute=False,
-        )
+        with (stage / "logs" / f"{spec.name}.kernel.log").open("w") as log:
+            papermill.execute_notebook(
+                str(spec.path),
+                str(out),
+                parameters=params,
+                kernel_name=KERNEL,
+                log_output=False,
+                progress_bar=False,
+                execution_timeout=timeout,
+                request_save_on_cell_execute=False,
+                kernel_manager_class=kernel_manager_class(stage, kernel_environment(lang), log),
+            )
         run.status = "ok"
     except PapermillExecutionError as exc:
-        run.status, run.cell = "failed", exc.cell_index
+        run.status, run.cell = "failed", source_cell_index(out, exc.cell_index)
         run.ename, run.evalue = exc.ename, exc.evalue
     except Exception as exc:  # a dead kernel, a timeout, an unreadable notebook
         run.status, run.ename, run.evalue = "failed", type(exc).__name__, str(exc).strip()
@@ -229,6 +274,21 @@ def _execute(
     key = "report.progress_ok" if run.status == "ok" else "report.progress_failed"
     say(t(key, lang, notebook=spec.name, seconds=f"{run.seconds:.1f}"))
     return run
+
+
+def source_cell_index(executed: Path, index: int) -> int:
+    """The index in the source notebook of cell ``index`` of the executed one.
+
+    papermill inserts the injected-parameters cell (cells after it move one place down) and,
+    in the saved file, an error banner at the top that ``index`` does not count.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        nb = nbformat.read(executed, as_version=4)
+        tags = [c.get("metadata", {}).get("tags", []) for c in nb.cells]
+        tags = [t for t in tags if "papermill-error-cell-tag" not in t]
+        if any("injected-parameters" in t for t in tags[:index]):
+            return index - 1
+    return index
 
 
 def failure_message(run: NotebookRun, lang: str) -> str:
@@ -352,8 +412,7 @@ def run_report(
         save_canonical(crm, stage / CANONICAL)
         (stage / "figures").mkdir(exist_ok=True)
         (stage / "notebooks").mkdir(exist_ok=True)
-
-        os.environ.update(kernel_environment(lang))
+        (stage / "logs").mkdir(exist_ok=True)
         workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [
