@@ -249,3 +249,23 @@ def test_bad_arguments_raise_clear_errors(kwargs, key):
         generate(**kwargs)
     assert info.value.key == key
     assert info.value.message("it") and info.value.message("en")
+
+
+@pytest.mark.parametrize(
+    ("stage_from", "stage_to", "key", "mature_days"),
+    [
+        ("mql", "sal", "mql_to_sal", 60),
+        ("sal", "sql", "sal_to_sql", 90),
+        ("mql", "sql", "mql_to_sql", 120),
+        ("sql", "opportunity", "sql_to_opportunity", 90),
+    ],
+)
+def test_cohort_rates_match_truth(company, stage_from, stage_to, key, mature_days):
+    sh = company.tables["stage_history"]
+    end = pd.Timestamp(company.truth["export_end_utc"])
+    wide = sh.pivot(index="lead_id", columns="stage", values="entered_at")
+    cohort = wide[wide[stage_from] < end - pd.Timedelta(days=mature_days)]
+    rate = cohort[stage_to].notna().mean()
+    p = company.truth["stage_rates"][key]
+    # 4 standard errors, plus a little for the mix of the mature cohort (trend, region starts)
+    assert abs(rate - p) < _tolerance(p, len(cohort)) + 0.015

@@ -18,7 +18,7 @@ from helpers.sample.generator import SampleExport
 
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 TRUTH_FILE = "sample_truth.json"
-MONEY_COLUMNS: frozenset[str] = frozenset({"amount", "annual_revenue"})
+MONEY_COLUMNS: frozenset[str] = frozenset({"amount"})
 
 
 def _int_text(values: np.ndarray) -> pd.Series:

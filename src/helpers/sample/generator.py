@@ -258,6 +258,7 @@ class _Generator:
         self.response_hours = (self.touch - self.mql) / HOUR
         # never worked, acceptance and qualification
         p_nw = _weights(co.SDR_NEVER_WORKED, tuple(self.sdr_names))[self.sdr]
+        self.p_nw = p_nw
         self.never_worked = self.is_mql & (rng.random(n) < p_nw)
         self.worked = self.is_mql & ~self.never_worked
         mql_month = (self.mql_local // DAY).astype("datetime64[D]").astype("datetime64[M]")
@@ -299,10 +300,10 @@ class _Generator:
         self.accepted = self.worked & (rng.random(n) < self.p_sal)
         self.rejected = self.worked & ~self.accepted
         self.qualified = self.accepted & (rng.random(n) < self.p_sql)
-        p_opp = np.array([p.sql_to_opportunity for p in P])[self.persona]
-        self.has_opp = self.qualified & (rng.random(n) < p_opp)
-        win = np.array([p.win_rate for p in P])[self.persona]
-        self.won = self.has_opp & (rng.random(n) < win)
+        self.p_opp = np.array([p.sql_to_opportunity for p in P])[self.persona]
+        self.has_opp = self.qualified & (rng.random(n) < self.p_opp)
+        self.p_win = np.array([p.win_rate for p in P])[self.persona]
+        self.won = self.has_opp & (rng.random(n) < self.p_win)
         # reasons
         rr = np.array([_weights(p.reject_reasons, co.REJECT_REASONS) for p in P])
         reason = _choice_rows(rng, rr, self.persona)
@@ -644,32 +645,30 @@ class _Generator:
                 "note": "uplift 0 means no programme effect at all (same response times too)",
             },
             "stage_rates": {
-                "lead_to_mql": _r(np.mean(self.p_mql)),
-                "mql_to_sal": _r(np.mean(self.p_sal[self.worked])) if self.worked.any() else None,
-                "sal_to_sql": _r(np.mean(self.p_sql[self.accepted]))
-                if self.accepted.any()
-                else None,
-                "mql_to_sql": _r(np.mean(expected[self.is_mql])) if self.is_mql.any() else None,
-                "sql_to_opportunity": _r(
-                    float(np.dot([p.share for p in P], [p.sql_to_opportunity for p in P]))
-                ),
-                "win_rate": _r(float(np.dot([p.share for p in P], [p.win_rate for p in P]))),
+                "lead_to_mql": _mean(self.p_mql, np.ones(self.n, bool)),
+                "mql_to_sal": _mean((1 - self.p_nw) * self.p_sal, self.is_mql),
+                "acceptance_of_worked_mqls": _mean(self.p_sal, self.worked),
+                "never_worked_of_mqls": _mean(self.p_nw, self.is_mql),
+                "sal_to_sql": _mean(self.p_sql, self.accepted),
+                "mql_to_sql": _mean(expected, self.is_mql),
+                "sql_to_opportunity": _mean(self.p_opp, self.qualified),
+                "win_rate": _mean(self.p_win, self.has_opp),
                 "never_worked_by_sdr": co.SDR_NEVER_WORKED,
                 "recycled_after_rejection": RECYCLE_AFTER_REJECTION,
                 "recycled_after_sal": RECYCLE_AFTER_SAL,
                 "recycled_after_sql": RECYCLE_AFTER_SQL,
                 "recycle_cap": 1,
-                "note": "means of the planted probabilities over this sample's leads, "
-                "before censoring",
+                "note": "each rate is the mean planted probability over the leads that reached "
+                "the earlier stage, before censoring (cohort rates, reached ever)",
             },
             "sales_cycle_days": {
-                "median_planted": _r(float(np.median(self.cycle_days[self.won])))
+                "median_planted": _r(float(np.median(self.cycle_days[self.won])), 1)
                 if self.won.any()
                 else None,
                 "by_persona": {p.name: p.cycle_median_days for p in P},
-                "definition": "opportunity created -> closed",
+                "definition": "opportunity created -> closed, won deals, before censoring",
             },
-            "avg_deal_size": _r(float(np.mean(won_amounts))) if len(won_amounts) else None,
+            "avg_deal_size": _r(float(np.mean(won_amounts)), 2) if len(won_amounts) else None,
             "skipped_stages": [],
             "seasonality": {
                 "lead_volume_by_month": dict(zip(_MONTHS, co.MONTH_SEASONALITY, strict=True)),
@@ -708,8 +707,7 @@ WORDS_NEGATIVE: dict[str, float] = {"before": 0.75, "after": 0.25}
 
 
 def _mql_to_sql_expected(g: _Generator) -> np.ndarray:
-    p_nw = _weights(co.SDR_NEVER_WORKED, tuple(g.sdr_names))[g.sdr]
-    return (1 - p_nw) * g.p_sal * g.p_sql
+    return (1 - g.p_nw) * g.p_sal * g.p_sql
 
 
 def _solve_delta(
@@ -815,5 +813,10 @@ def _ts(seconds: np.ndarray, mask: np.ndarray | None = None) -> pd.DatetimeIndex
     return pd.DatetimeIndex(a).as_unit("us").tz_localize("UTC")
 
 
-def _r(x: float) -> float:
-    return round(float(x), 6)
+def _r(x: float, digits: int = 6) -> float:
+    return round(float(x), digits)
+
+
+def _mean(values: np.ndarray, mask: np.ndarray) -> float | None:
+    """Rounded mean of ``values[mask]``, or None when nothing is selected."""
+    return _r(np.mean(values[mask])) if mask.any() else None
