@@ -16,21 +16,27 @@ from helpers.errors import KitError
 PROJECT_ROOT = Path(helpers.__file__).resolve().parents[2]
 
 
-def find_data_dir(relative: str | Path = "data/samples", start: str | Path | None = None) -> Path:
-    """The folder ``relative`` found from ``start`` (default: the current folder) or its parents.
+def find_path(relative: str | Path, start: str | Path | None = None) -> Path:
+    """The file or folder ``relative`` found from ``start`` (default: the current folder) upwards.
 
-    A notebook calls ``find_data_dir("data/samples")`` and gets the same folder whether the
-    kernel started in ``playbook/workshop/``, in a participant copy, or at the project root;
-    the project folder of the installed kit is the last place looked at.
+    A notebook calls ``find_path("data/samples")`` and gets the same folder whether the kernel
+    started in ``playbook/workshop/``, in a participant copy, or at the project root; the
+    project folder of the installed kit is the last place looked at. An absolute path is
+    returned as it is when it exists.
     """
     relative = Path(relative)
-    if relative.is_absolute():
-        if relative.is_dir():
-            return relative
-        raise KitError("workshop.data_not_found", folder=str(relative), start=str(relative))
     here = Path(start or Path.cwd()).resolve()
+    if relative.is_absolute():
+        if relative.exists():
+            return relative
+        raise KitError("workshop.data_not_found", folder=str(relative), start=str(here))
     for folder in (here, *here.parents, PROJECT_ROOT):
         candidate = folder / relative
-        if candidate.is_dir():
+        if candidate.exists():
             return candidate
     raise KitError("workshop.data_not_found", folder=str(relative), start=str(here))
+
+
+def find_data_dir(relative: str | Path = "data/samples", start: str | Path | None = None) -> Path:
+    """The data folder ``relative`` (see :func:`find_path`)."""
+    return find_path(relative, start)
