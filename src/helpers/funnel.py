@@ -318,6 +318,7 @@ def time_to_convert(
         n=("event", "size"), converted=("event", "sum")
     )
     q = conv.groupby(gkeys, observed=True)["days"].quantile([0.5, 0.75, 0.9]).unstack()
+    q = q.reindex(columns=[0.5, 0.75, 0.9])
     q.columns = ["median_days", "p75_days", "p90_days"]
     out = counts.join(q, how="left")
     km_rows = []
@@ -582,7 +583,9 @@ def _stale(crm: CrmData, when: pd.Timestamp) -> pd.DataFrame:
     if sh is not None and len(sh):
         terminal = {model.role("won"), *model.exits}
         visits = sh.loc[sh["entered_at"] <= when, ["lead_id", "stage", "entered_at"]].copy()
-        visits = visits.sort_values(["lead_id", "entered_at"], kind="stable")
+        order = {stage: i for i, stage in enumerate(model.stages)}
+        visits["order"] = visits["stage"].map(order).fillna(len(order))
+        visits = visits.sort_values(["lead_id", "entered_at", "order"], kind="stable")
         nxt = visits.groupby("lead_id")["entered_at"].shift(-1)
         exited = sh.loc[visits.index, "exited_at"] if "exited_at" in sh else nxt
         visits["left"] = exited.where(exited.notna(), nxt)
@@ -590,7 +593,7 @@ def _stale(crm: CrmData, when: pd.Timestamp) -> pd.DataFrame:
         usual = visits.loc[visits["left"].notna()].groupby("stage")["dur"].median()
         current = visits.loc[visits["left"].isna() & ~visits["stage"].isin(terminal)].copy()
         current["days_open"] = (when - current["entered_at"]) / DAY
-        current["usual_days"] = current["stage"].map(usual)
+        current["usual_days"] = current["stage"].map(usual).astype(float)
         hit = current.loc[current["days_open"] > STALE_FACTOR * current["usual_days"]]
         parts.append(hit.assign(kind="lead").rename(columns={"lead_id": "id"})[cols])
     opps = crm.opportunities
