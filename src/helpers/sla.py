@@ -644,3 +644,16 @@ __all__: Sequence[str] = (
     "sla_compliance",
     "sla_document",
 )
+
+
+def compliance_by_rep(compliance: SlaCompliance) -> pd.DataFrame:
+    """Per rep over all periods: MQLs received, leads with a breach, compliance with a 95% CI."""
+    tab = compliance.sales.groupby("rep", sort=True).agg(
+        mql_received=("mql_received", "sum"), leads_with_breach=("leads_with_breach", "sum")
+    )
+    tab = tab.reset_index()
+    ok = tab["mql_received"] - tab["leads_with_breach"]
+    low, high = wilson(ok, tab["mql_received"])
+    tab["compliance_rate"] = ok / tab["mql_received"]
+    tab["ci_low"], tab["ci_high"] = low, high
+    return tab.sort_values("compliance_rate", ignore_index=True)

@@ -1,0 +1,90 @@
+"""Charts of the SLA results: reverse funnel, marketing delivery, compliance per rep.
+
+No computing here: every number comes from the result passed in; texts come from the catalogue.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from helpers.messages import t
+from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure
+from helpers.sla import ReverseFunnel, SlaCompliance
+
+
+def plot_reverse_funnel(rf: ReverseFunnel, lang: str = "en") -> plt.Figure:
+    """Bars of what each stage must deliver; whiskers show the range under the rate intervals."""
+    fig, ax = new_figure(8, 0.6 * len(rf.stages) + 1.5)
+    stages = list(rf.stages)
+    y = np.arange(len(stages))[::-1]
+    values = np.array([rf.rounded[s] for s in stages], dtype=float)
+    colours = [
+        TEAM_COLOURS["marketing"] if s in ("lead", "mql") else TEAM_COLOURS["sales"] for s in stages
+    ]
+    ax.barh(y, values, color=colours)
+    if rf.range:
+        low = np.array([rf.range[s][0] for s in stages], dtype=float)
+        high = np.array([rf.range[s][1] for s in stages], dtype=float)
+        ax.errorbar(
+            values,
+            y,
+            xerr=np.vstack([values - low, high - values]).clip(min=0),
+            fmt="none",
+            ecolor=NEUTRAL,
+            capsize=4,
+            label=t("sla.chart.reverse_range", lang),
+        )
+        ax.legend(fontsize=8, loc="lower right")
+    for yi, v, s in zip(y, values, stages, strict=True):
+        ax.text(v, yi, f"  {v:,.0f}  ({rf.per_month[s]:,}/m)", va="center", fontsize=9)
+    ax.set_yticks(y, [s.upper() for s in stages])
+    ax.set_xscale("log")
+    ax.set_xlabel(t("sla.chart.reverse_xlabel", lang))
+    ax.set_title(t("sla.chart.reverse_title", lang))
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def plot_marketing_delivery(compliance: SlaCompliance, lang: str = "en") -> plt.Figure:
+    """MQLs delivered per period against the committed volume."""
+    fig, ax = new_figure()
+    mk = compliance.marketing
+    ax.bar(
+        mk["period"],
+        mk["mql_delivered"],
+        color=TEAM_COLOURS["marketing"],
+        label=t("sla.chart.delivered", lang),
+    )
+    ax.plot(
+        mk["period"],
+        mk["mql_committed"],
+        color=NEUTRAL,
+        linestyle="--",
+        label=t("sla.chart.committed", lang),
+    )
+    ax.set_ylabel(t("sla.chart.marketing_ylabel", lang))
+    ax.set_title(t("sla.chart.marketing_title", lang))
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_compliance_by_rep(by_rep: pd.DataFrame, lang: str = "en") -> plt.Figure:
+    """Share of each rep's MQLs handled within the SLA (``compliance_by_rep`` output)."""
+    fig, ax = new_figure(8, 0.4 * len(by_rep) + 1.5)
+    y = np.arange(len(by_rep))
+    rate = by_rep["compliance_rate"].to_numpy(float)
+    err = np.vstack(
+        [rate - by_rep["ci_low"].to_numpy(float), by_rep["ci_high"].to_numpy(float) - rate]
+    ).clip(min=0)
+    ax.barh(y, rate, color=TEAM_COLOURS["sales"])
+    ax.errorbar(rate, y, xerr=err, fmt="none", ecolor=NEUTRAL, capsize=3)
+    ax.set_yticks(y, by_rep["rep"].astype("str"))
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(t("sla.chart.compliance_xlabel", lang))
+    ax.set_title(t("sla.chart.compliance_title", lang))
+    ax.grid(axis="y", visible=False)
+    return fig
