@@ -19,8 +19,14 @@ import numpy as np
 import pandas as pd
 import yaml
 from scipy import stats
+from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
@@ -158,78 +164,35 @@ def render_card_html(card: PersonaCard, lang: str = "en") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Encoded:
-    """Features ready for Gower distances: scaled numbers and integer-coded categories."""
-
-    num: np.ndarray  # rows x numeric features, scaled to [0, 1] by a robust range (NaN kept)
-    cat: np.ndarray  # rows x categorical features, codes (-1 = missing)
-
-
-def _encode(
-    frame: pd.DataFrame, numeric: list[str], categorical: list[str], ref: pd.DataFrame
-) -> _Encoded:
-    num = np.empty((len(frame), len(numeric)), dtype=float)
-    for j, col in enumerate(numeric):
-        lo, hi = np.nanquantile(ref[col].to_numpy(float), [0.01, 0.99])
-        span = hi - lo if hi > lo else 1.0
-        num[:, j] = np.clip((frame[col].to_numpy(float) - lo) / span, 0.0, 1.0)
-    cat = np.empty((len(frame), len(categorical)), dtype=np.int64)
-    for j, col in enumerate(categorical):
-        levels = pd.Index(ref[col].dropna().astype(str).unique())
-        cat[:, j] = levels.get_indexer(frame[col].astype("str").where(frame[col].notna()))
-    return _Encoded(num, cat)
-
-
-def _gower(a: _Encoded, b: _Encoded) -> np.ndarray:
-    """Gower distance between the rows of ``a`` and ``b`` (missing values skip a feature)."""
-    total = np.zeros((a.num.shape[0], b.num.shape[0]), dtype=np.float32)
-    weight = np.zeros_like(total)
-    for j in range(a.num.shape[1]):
-        x, y = a.num[:, j][:, None], b.num[:, j][None, :]
-        d = np.abs(x - y)
-        ok = ~np.isnan(d)
-        total += np.where(ok, d, 0.0).astype(np.float32)
-        weight += ok
-    for j in range(a.cat.shape[1]):
-        x, y = a.cat[:, j][:, None], b.cat[:, j][None, :]
-        ok = (x >= 0) & (y >= 0)
-        total += (ok & (x != y)).astype(np.float32)
-        weight += ok
-    return np.divide(total, weight, out=np.ones_like(total), where=weight > 0)
+def _encoder(ref: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Pipeline:
+    """Log (right-skewed non-negative numbers), median-impute and standardise the numbers;
+    one-hot the categories, weighted 1/sqrt(2) so that two different levels are as far apart
+    (squared distance 1) as two values one standard deviation apart."""
+    skewed = [
+        c
+        for c in numeric
+        if ref[c].min() >= 0 and stats.skew(ref[c].to_numpy(float), nan_policy="omit") > 1
+    ]
+    plain = [c for c in numeric if c not in skewed]
+    scale = [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+    parts: list[tuple[str, Any, list[str]]] = []
+    if skewed:
+        parts.append(("log", Pipeline([("log1p", FunctionTransformer(np.log1p)), *scale]), skewed))
+    if plain:
+        parts.append(("num", Pipeline(scale), plain))
+    if categorical:
+        parts.append(
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)
+        )
+    design = ColumnTransformer(parts, transformer_weights={"cat": 1 / np.sqrt(2)})
+    return Pipeline([("design", design)]).fit(_prepared(ref, categorical))
 
 
-def _kmedoids(
-    d: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 3, max_iter: int = 30
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """k-medoids by alternation (Park and Jun 2009) with k-means++ seeding on a distance matrix."""
-    n = d.shape[0]
-    best: tuple[np.ndarray, np.ndarray, float] | None = None
-    for _ in range(n_init):
-        medoids = [int(rng.integers(n))]
-        for _ in range(1, k):
-            near = d[:, medoids].min(axis=1).astype(float) ** 2
-            if near.sum() <= 0:
-                medoids.append(int(rng.integers(n)))
-            else:
-                medoids.append(int(rng.choice(n, p=near / near.sum())))
-        med = np.array(medoids)
-        for _ in range(max_iter):
-            labels = d[:, med].argmin(axis=1)
-            new = med.copy()
-            for c in range(k):
-                members = np.flatnonzero(labels == c)
-                if len(members):
-                    new[c] = members[d[np.ix_(members, members)].sum(axis=1).argmin()]
-            if np.array_equal(new, med):
-                break
-            med = new
-        labels = d[:, med].argmin(axis=1)
-        cost = float(d[np.arange(n), med[labels]].sum())
-        if best is None or cost < best[2]:
-            best = (med, labels, cost)
-    assert best is not None
-    return best
+def _prepared(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for c in categorical:
+        out[c] = out[c].astype(object).where(out[c].notna(), "(missing)").astype(str)
+    return out
 
 
 @dataclass(frozen=True)
@@ -243,7 +206,7 @@ class PersonaClustering:
     sizes: pd.Series = field(repr=False)
     features: tuple[str, ...] = ()
     n_sampled: int = 0
-    method: str = "gower_kmedoids"
+    method: str = "kmeans_mixed"
 
     def describe(self, lang: str = "en", top: int = 3) -> dict[int, list[str]]:
         """Per cluster, the few sentences that set it apart from all leads."""
@@ -306,23 +269,24 @@ def persona_candidates(
     k_range: range = range(2, 9),
     seed: int = 0,
     bootstrap: int = 20,
-    sample_size: int = 1000,
+    sample_size: int = 5000,
     stratify: str | None = None,
     min_stability: float = 0.85,
 ) -> PersonaClustering:
     """Cluster leads on attributes of mixed type into candidate personas.
 
-    Method: Gower distance (numbers scaled by their 1st-99th percentile range, so one outlier does
-    not flatten a column; categories match or not; a missing value skips that attribute) and
-    k-medoids, a standard pairing for mixed data that needs neither one-hot weights nor a
-    Euclidean space, and whose medoids are real, explainable leads. For each k, the silhouette
-    (on the Gower distances) and the stability (mean adjusted Rand index between the clustering
-    and clusterings of ``bootstrap`` resamples) are computed; the chosen k has the highest
-    silhouette among those with stability >= ``min_stability`` (0.85, "highly stable" in
-    Hennig 2007); if no k is that stable, the highest silhouette x stability.
-    Above ``sample_size`` leads, a sample stratified by ``stratify`` (default: the first
-    categorical feature) is clustered and every lead is then assigned to its nearest medoid,
-    which keeps a million leads to seconds.
+    Method: a mixed-type design (right-skewed non-negative numbers such as company size are
+    logged, numbers are standardised, categories one-hot encoded and weighted so one category
+    mismatch counts like one standard deviation) clustered with k-means (scikit-learn). On the
+    kit's planted sample this recovers personas better than Gower distance with k-medoids, which
+    flattens logged sizes into a narrow range, and it assigns a million leads in seconds.
+    For each k the silhouette and the stability (mean adjusted Rand index between the
+    clustering and clusterings fitted on ``bootstrap`` resamples, both applied to the same
+    leads) are computed; the chosen k has the highest silhouette among those with stability
+    >= ``min_stability`` (0.85, "highly stable" in Hennig 2007); if no k is that stable, the
+    highest silhouette x stability. Above ``sample_size`` leads the model is fitted on a sample
+    stratified by ``stratify`` (default: the first categorical feature) and every lead is then
+    assigned to its nearest centre.
     """
     features = list(features)
     missing = [f for f in features if f not in leads.columns]
@@ -338,49 +302,32 @@ def persona_candidates(
     ]
     categorical = [f for f in features if f not in numeric]
     rng = np.random.default_rng(seed)
+    sample = frame
     if len(frame) > sample_size:
         strata_col = stratify or (categorical[0] if categorical else None)
         if strata_col is not None:
-            strata = frame[strata_col].astype("str").fillna("")
-            sample = frame.groupby(strata, group_keys=False).sample(
+            strata = frame[strata_col].astype(object).where(frame[strata_col].notna(), "")
+            sample = frame.groupby(strata.astype(str), group_keys=False).sample(
                 frac=sample_size / len(frame), random_state=seed
             )
         else:
             sample = frame.sample(n=sample_size, random_state=seed)
-    else:
-        sample = frame
     m = len(sample)
     ks = [k for k in k_range if 2 <= k < m]
     if not ks:
         raise KitError("personas.too_few_leads", n=m)
-    enc = _encode(sample, numeric, categorical, sample)
-    d = _gower(enc, enc)
-    rows, fits = [], {}
-    for k in ks:
-        med, labels, _ = _kmedoids(d, k, rng)
-        fits[k] = med
-        sil = (
-            float(silhouette_score(d, labels, metric="precomputed"))
-            if len(set(labels)) > 1
-            else np.nan
-        )
-        aris = []
-        for _ in range(bootstrap):
-            idx = rng.choice(m, size=m, replace=True)
-            b_med, _, _ = _kmedoids(d[np.ix_(idx, idx)], k, rng, n_init=1)
-            aris.append(adjusted_rand_score(labels, d[:, idx[b_med]].argmin(axis=1)))
-        rows.append(
-            {"k": k, "silhouette": sil, "stability": float(np.mean(aris)) if aris else np.nan}
-        )
-    selection = pd.DataFrame(rows)
+    encoder = _encoder(sample, numeric, categorical)
+    x = encoder.transform(_prepared(sample, categorical))
+    # many small fits: one OpenMP thread each is far faster than oversubscribed threads
+    with threadpool_limits(limits=1, user_api="openmp"):
+        selection, fits = _select_k(x, ks, seed, bootstrap, rng)
     stable = selection[selection["stability"] >= min_stability]
     if len(stable):
         k = int(stable.loc[stable["silhouette"].idxmax(), "k"])
     else:
         k = int(selection.loc[(selection["silhouette"] * selection["stability"]).idxmax(), "k"])
     selection["chosen"] = selection["k"] == k
-    medoids = sample.iloc[fits[k]]
-    labels = _assign(frame, medoids, numeric, categorical, sample)
+    labels = _assign(frame, fits[k], encoder, categorical)
     profile = _profile(frame, labels, numeric, categorical)
     return PersonaClustering(
         k=k,
@@ -393,22 +340,43 @@ def persona_candidates(
     )
 
 
+def _select_k(
+    x: np.ndarray, ks: list[int], seed: int, bootstrap: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[int, KMeans]]:
+    """Silhouette and bootstrap stability of k-means for each k."""
+    m = len(x)
+    rows, fits = [], {}
+    for k in ks:
+        km = KMeans(k, n_init=4, random_state=seed).fit(x)
+        fits[k] = km
+        labels = km.labels_
+        sil = (
+            float(silhouette_score(x, labels, sample_size=min(m, 2000), random_state=seed))
+            if len(set(labels)) > 1
+            else np.nan
+        )
+        aris = []
+        for b in range(bootstrap):
+            idx = rng.choice(m, size=m, replace=True)
+            boot = KMeans(k, n_init=1, random_state=seed + b + 1).fit(x[idx])
+            aris.append(adjusted_rand_score(labels, boot.predict(x)))
+        stability = float(np.mean(aris)) if aris else np.nan
+        rows.append({"k": k, "silhouette": sil, "stability": stability})
+    return pd.DataFrame(rows), fits
+
+
 def _assign(
     frame: pd.DataFrame,
-    medoids: pd.DataFrame,
-    numeric: list[str],
+    km: KMeans,
+    encoder: Pipeline,
     categorical: list[str],
-    ref: pd.DataFrame,
     chunk: int = 200_000,
 ) -> pd.Series:
-    """Nearest medoid for every row, in chunks to bound memory."""
-    enc_m = _encode(medoids, numeric, categorical, ref)
+    """Nearest centre for every row, in chunks to bound memory."""
     out = np.empty(len(frame), dtype=np.int64)
     for start in range(0, len(frame), chunk):
-        part = frame.iloc[start : start + chunk]
-        out[start : start + len(part)] = _gower(
-            _encode(part, numeric, categorical, ref), enc_m
-        ).argmin(axis=1)
+        part = _prepared(frame.iloc[start : start + chunk], categorical)
+        out[start : start + len(part)] = km.predict(encoder.transform(part))
     return pd.Series(out, index=frame.index, name="cluster")
 
 
