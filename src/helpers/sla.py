@@ -457,6 +457,7 @@ class SlaCompliance:
     sales: pd.DataFrame
     breaches: pd.DataFrame
     terms: dict[str, Any]
+    not_computed: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -466,6 +467,7 @@ class SlaCompliance:
             "sales": _records(self.sales),
             "breaches": _records(self.breaches),
             "terms": dict(self.terms),
+            "not_computed": dict(self.not_computed),
         }
 
 
@@ -551,6 +553,7 @@ def sla_compliance(
     mk["acceptance_ok"] = mk["acceptance_rate"] >= terms.min_acceptance_rate
 
     rules: list[pd.DataFrame] = []
+    notes: dict[str, str] = {}
     if acts is not None and len(acts):
         rt = response_times(crm, from_role="mql", as_of=when).set_index("lead_id")
         frame["first_touch_at"] = rt["first_touch_at"].reindex(frame.index)
@@ -576,6 +579,10 @@ def sla_compliance(
     else:
         frame["response_hours"] = np.nan
         frame["attempts"] = np.nan
+        notes = {
+            "first_touch": "funnel.note_no_activities",
+            "attempts": "funnel.note_no_activities",
+        }
 
     end = frame["decided_at"].where(frame["decided_at"].notna(), now)
     frame["decision_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
@@ -628,6 +635,7 @@ def sla_compliance(
         sales=sales_tab,
         breaches=breaches,
         terms=terms.to_dict(),
+        not_computed=notes,
     )
 
 

@@ -183,7 +183,15 @@ def test_sla_compliance_hand_worked():
     assert s.loc[("ann", "2026-01"), "compliance_rate"] == pytest.approx(0.5)
     assert s.loc[("bob", "2026-01"), "compliance_rate"] == pytest.approx(1.0)
     assert s.loc[("bob", "2026-02"), "leads_with_breach"] == 2
-    assert set(c.to_dict()) == {"as_of", "period", "marketing", "sales", "breaches", "terms"}
+    assert c.not_computed == {}
+    assert c.to_dict()["breaches"][0] == {
+        "lead_id": "L5",
+        "rep": "bob",
+        "period": "2026-02",
+        "rule": "attempts",
+        "by": 2.0,
+        "unit": "attempts",
+    }
 
 
 def test_sla_compliance_business_hours_and_reason_codes():
@@ -205,3 +213,31 @@ def test_handoff_metrics_reports_sla_breaches():
     terms = sla.SlaTerms(mql_per_month=2, attempts=2)
     h = handoff_metrics(tiny_crm(), as_of=AS_OF, sla=terms)
     assert set(h.breaches["lead_id"]) == {"L2", "L4", "L5"}
+
+
+def test_results_serialise_to_json_and_say_what_is_missing():
+    import json
+
+    from helpers import funnel as fn
+
+    crm = tiny_crm()
+    terms = sla.SlaTerms(mql_per_month=2)
+    results = [
+        sla.sla_compliance(crm, terms, as_of=AS_OF),
+        sla.reverse_funnel(1e5, 0.5, 1e3, sla.rates_from_history(crm, as_of=AS_OF)),
+        sla.rates_from_history(crm, as_of=AS_OF),
+        sla.capacity_check(10, 5, 1, 100),
+        fn.handoff_metrics(crm, as_of=AS_OF, sla=terms),
+        fn.sales_velocity(crm.opportunities, as_of=AS_OF),
+        fn.pipeline_coverage(crm.opportunities, 1000.0),
+    ]
+    for result in results:
+        text = json.dumps(result.to_dict())
+        assert json.loads(text)
+    crm.activities = None
+    c = sla.sla_compliance(crm, terms, as_of=AS_OF)
+    assert c.not_computed == {
+        "first_touch": "funnel.note_no_activities",
+        "attempts": "funnel.note_no_activities",
+    }
+    assert set(c.breaches["rule"]) == {"decision"}
