@@ -110,6 +110,13 @@ def _str_list(key: str, value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _treated(key: str, value: Any) -> dict[str, dt.date | None]:
+    """Treated units: a list of names (all start at programme.start) or ``unit: start date``."""
+    if isinstance(value, Mapping):
+        return {str(k): _date(f"{key}.{k}", v) for k, v in value.items()}
+    return dict.fromkeys(_str_list(key, value))
+
+
 def _hour_range(key: str, value: Any) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d{1,2})(?::00)?\s*-\s*(\d{1,2})(?::00)?\s*", str(value))
     if not match or not (0 <= int(match[1]) < int(match[2]) <= 24):
@@ -151,8 +158,18 @@ class Programme:
 
     start: dt.date | None = None
     unit: str = "region"
-    treated: tuple[str, ...] = ()
+    treated: dict[str, dt.date | None] = field(default_factory=dict)  # unit -> its start date
     comparison: tuple[str, ...] = ()
+
+    def starts(self) -> dict[str, str]:
+        """Each treated unit's start date (ISO); units listed without one use ``start``."""
+        out = {}
+        for unit, start in self.treated.items():
+            when = start or self.start
+            if when is None:
+                raise _bad(f"programme.treated.{unit}", "no_start")
+            out[unit] = when.isoformat()
+        return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True)
@@ -209,7 +226,7 @@ _SLA: dict[str, Checker] = {
 _PROGRAMME: dict[str, Checker] = {
     "start": _date,
     "unit": _str,
-    "treated": _str_list,
+    "treated": _treated,
     "comparison": _str_list,
 }
 _PERIOD: dict[str, Checker] = {"start": _date, "end": _date}
@@ -245,6 +262,12 @@ def _section(raw: Mapping[str, Any], name: str, spec: Mapping[str, Checker]) -> 
         raise _bad(name, "expected_section", value=repr(value), name=name)
     _check_keys(value, spec, f"{name}.")
     return {k: spec[k](f"{name}.{k}", v) for k, v in value.items()}
+
+
+def _programme(values: dict[str, Any]) -> Programme:
+    programme = Programme(**values)
+    programme.starts()  # every treated unit needs a start date
+    return programme
 
 
 def _paths(key: str, value: Any, base: Path) -> tuple[Path, ...]:
@@ -296,7 +319,7 @@ def parse_config(raw: Any, base: Path, source: Path | None = None) -> ClientConf
         language=language,
         targets=Targets(**_section(raw, "targets", _TARGETS)),
         sla=SlaCommitments(**_section(raw, "sla", _SLA)),
-        programme=Programme(**_section(raw, "programme", _PROGRAMME)),
+        programme=_programme(_section(raw, "programme", _PROGRAMME)),
         personas=None if personas is None else _paths("personas", personas, base)[0],
         notebooks=notebooks,
         notebooks_dir=notebooks_dir,
@@ -393,7 +416,7 @@ def notebook_parameters(config: ClientConfig) -> dict[str, dict[str, Any]]:
         "programme": {
             "programme_start": iso(p.start),
             "programme_unit": p.unit,
-            "treated": list(p.treated),
+            "treated": p.starts(),
             "comparison": list(p.comparison),
         },
         "personas": {"persona_cards": str(config.personas) if config.personas else None},

@@ -58,7 +58,7 @@ def test_values_are_converted_and_passed_to_notebooks(tmp_path):
     assert params["sla"]["attempts"] == 6
     assert params["programme"] == {
         "programme_start": "2024-07-01", "programme_unit": "region",
-        "treated": ["north"], "comparison": ["south"],
+        "treated": {"north": "2024-07-01"}, "comparison": ["south"],
     }  # fmt: skip
 
 
@@ -87,6 +87,19 @@ def test_bad_values_name_the_key_the_problem_and_the_fix(tmp_path, raw, key, wor
     assert f"'{key}'" in text and words in text
     assert info.value.exit_code == 2
     assert f"'{key}'" in info.value.message("it")  # the Italian message names it too
+
+
+def test_staggered_programme_gives_each_unit_its_start(tmp_path):
+    cfg = parse_config(
+        _raw(programme={"start": "2025-01-01", "treated": {"centre": "2025-07-01", "south": None}}),
+        tmp_path,
+    )
+    assert notebook_parameters(cfg)["programme"]["treated"] == {
+        "centre": "2025-07-01", "south": "2025-01-01",
+    }  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        parse_config(_raw(programme={"treated": ["north"]}), tmp_path)
+    assert info.value.config_key == "programme.treated.north"
 
 
 def test_unknown_key_suggestion_in_italian(tmp_path):
