@@ -8,6 +8,7 @@ end of the period: leads created near the end are still open.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -366,10 +367,10 @@ class _Generator:
         word_pick = rng.integers(0, 3, n)
         words = np.array([co.COMPANY_WORDS[i] for i in co.INDUSTRIES])[self.industry, word_pick]
         seg = _segment(self.size)
-        legal = np.where(seg == "smb", "S.r.l.s.", np.where(seg == "mid", "S.r.l.", "S.p.A."))
-        first_s = pd.Series(np.array(co.FIRST_NAMES)[first], dtype="str")
-        last_s = pd.Series(np.array(co.LAST_NAMES)[last], dtype="str")
-        own_s = pd.Series(np.array(co.LAST_NAMES)[owner_last], dtype="str")
+        legal = _take(("S.r.l.s.", "S.r.l.", "S.p.A."), seg)
+        first_s = _take(co.FIRST_NAMES, first)
+        last_s = _take(co.LAST_NAMES, last)
+        own_s = _take(co.LAST_NAMES, owner_last)
         word_s = pd.Series(words, dtype="str")
         company = own_s.str.capitalize() + " " + word_s.str.title() + " " + legal
         slug = own_s + "-" + word_s.str.replace(" ", "-", regex=False)
@@ -386,27 +387,27 @@ class _Generator:
             + pd.Series(num % 10**4, dtype="int64").astype("str").str.zfill(4)
         )
         P = co.PERSONAS
-        channels = np.array([co.CHANNEL_OF_SOURCE[s] for s in co.SOURCES])
+        channels = [co.CHANNEL_OF_SOURCE[s] for s in co.SOURCES]
         return pd.DataFrame(
             {
-                "lead_id": _str(self.lead_ids),
+                "lead_id": self.lead_ids,
                 "created_at": _ts(self.created),
-                "source": _str(np.array(co.SOURCES)[self.source]),
-                "channel": _str(channels[self.source]),
-                "persona": _str(np.array([p.name for p in P])[self.persona]),
-                "segment": _str(seg),
-                "region": _str(np.array([r.name for r in co.REGIONS])[self.region]),
-                "industry": _str(np.array(co.INDUSTRIES)[self.industry]),
-                "country": _str(self.countries[self.country]),
+                "source": _take(co.SOURCES, self.source),
+                "channel": _take(channels, self.source),
+                "persona": _take([p.name for p in P], self.persona),
+                "segment": _take(SEGMENTS, seg),
+                "region": _take([r.name for r in co.REGIONS], self.region),
+                "industry": _take(co.INDUSTRIES, self.industry),
+                "country": _take(self.countries, self.country),
                 "company_size": self.size.astype(float),
-                "sdr": _str(self.sdr_names[self.sdr]),
-                "owner": _str(self.owner_names[self.owner]),
+                "sdr": _take(self.sdr_names, self.sdr),
+                "owner": _take(self.owner_names, self.owner),
                 "email": email.astype("str"),
                 "phone": phone.astype("str"),
                 "first_name": first_s.str.capitalize(),
                 "last_name": last_s.str.capitalize(),
                 "company": company.astype("str"),
-                "job_level": _str(np.array(co.JOB_LEVELS)[self.job]),
+                "job_level": _take(co.JOB_LEVELS, self.job),
                 "annual_revenue": self.revenue.astype(float),
                 "web_visits": self.counts["web_visits"].astype(np.int64),
                 "content_downloads": self.counts["content_downloads"].astype(np.int64),
@@ -428,9 +429,10 @@ class _Generator:
             "lost": 5,
             "recycled": 6,
         }
-        reasons = np.array(co.REJECT_REASONS)[self.reject_reason]
-        lost = self.lost_keys[self.lost_reason]
-        no_reason = np.full(self.n, "", dtype=object)
+        why_vocab = [*co.REJECT_REASONS, *self.lost_keys, None]
+        reasons = self.reject_reason
+        lost = np.where(self.lost_reason_filled, len(co.REJECT_REASONS) + self.lost_reason, -1)
+        no_reason = np.full(self.n, -1)
         parts = [
             ("lead", np.ones(self.n, bool), self.created, no_reason),
             ("mql", self.is_mql, self.mql, no_reason),
@@ -447,15 +449,16 @@ class _Generator:
                 "lost",
                 self.has_opp & ~self.won,
                 self.close_t,
-                np.where(self.lost_reason_filled, lost, ""),
+                lost,
             ),
         ]
         idx, stage, at, why, rank = [], [], [], [], []
         model = load_stage_model("default")  # keys as the model spells them ("never worked")
+        stage_vocab = list(order)
         for name, mask, t, r in parts:
             keep = np.flatnonzero(mask & (t < end))
             idx.append(keep)
-            stage.append(np.full(len(keep), model.resolve(name), dtype=object))
+            stage.append(np.full(len(keep), stage_vocab.index(name)))
             at.append(t[keep])
             why.append(r[keep])
             rank.append(np.full(len(keep), order[name]))
@@ -469,11 +472,11 @@ class _Generator:
         exited_mask = same_next
         return pd.DataFrame(
             {
-                "lead_id": _str(self.lead_ids[idx_a]),
-                "stage": _str(stage_a),
+                "lead_id": self.lead_ids.take(idx_a).reset_index(drop=True),
+                "stage": _take([model.resolve(k) for k in stage_vocab], stage_a),
                 "entered_at": _ts(at_a),
                 "exited_at": _ts(nxt, exited_mask),
-                "reason": _str(np.where(why_a == "", None, why_a)),
+                "reason": _take(why_vocab, np.where(why_a < 0, len(why_vocab) - 1, why_a)),
             }
         )
 
@@ -489,8 +492,8 @@ class _Generator:
         lost_reason = np.where((outcome == "lost") & self.lost_reason_filled[idx], lost, None)
         return pd.DataFrame(
             {
-                "opportunity_id": _str(_ids("O", len(idx))),
-                "lead_id": _str(self.lead_ids[idx]),
+                "opportunity_id": _ids("O", len(idx)),
+                "lead_id": self.lead_ids.take(idx).reset_index(drop=True),
                 "owner": _str(self.owner_names[self.owner[idx]]),
                 "amount": self.amount[idx].astype(float),
                 "created_at": _ts(self.opp_t[idx]),
@@ -503,14 +506,22 @@ class _Generator:
 
     def _activities(self) -> pd.DataFrame:
         rng, n, end = self.rng, self.n, self.end_utc
+        # vocabularies in alphabetical order, so sorting codes sorts the words
+        sides = ("marketing", "sales")
+        types = ("call", "content", "email", "meeting", "webinar")
+        owners = [*self.sdr_names, *self.owner_names, "marketing_team"]
+        call, content, email, meeting, webinar = range(len(types))
+        ae = len(self.sdr_names) + self.owner
         lead, at, side, typ, owner = [], [], [], [], []
-        sdr_names = self.sdr_names[self.sdr]
-        ae_names = self.owner_names[self.owner]
+
+        def add(i: np.ndarray, t: np.ndarray, s: int, ty: np.ndarray, ow: np.ndarray) -> None:
+            lead.append(i), at.append(t), side.append(np.full(len(i), s))
+            typ.append(ty), owner.append(ow)
+
         # first sales touch
-        first_type = np.where(rng.random(n) < 0.6, "call", "email")
+        first_type = np.where(rng.random(n) < 0.6, call, email)
         i = np.flatnonzero(self.worked)
-        lead.append(i), at.append(self.touch[i]), side.append(np.full(len(i), "sales"))
-        typ.append(first_type[i]), owner.append(sdr_names[i])
+        add(i, self.touch[i], 1, first_type[i], self.sdr[i])
         # SDR follow-ups until a decision
         lam = np.where(self.qualified, 2.0, np.where(self.accepted, 3.0, 0.5)) * self.worked
         k = rng.poisson(lam)
@@ -520,29 +531,24 @@ class _Generator:
         starts = np.r_[0, np.cumsum(k)[:-1]][k > 0]
         base = np.repeat(np.r_[0.0, csum][starts], k[k > 0])
         t = self.touch[i] + (csum - base).astype(np.int64)
-        kinds = np.array(["call", "email", "meeting"])
-        lead.append(i), at.append(t), side.append(np.full(len(i), "sales"))
-        typ.append(kinds[rng.choice(3, len(i), p=[0.5, 0.35, 0.15])])
-        owner.append(sdr_names[i])
+        kinds = np.array([call, email, meeting])
+        add(i, t, 1, kinds[rng.choice(3, len(i), p=[0.5, 0.35, 0.15])], self.sdr[i])
         # account executive touches during the deal
         k = (1 + rng.poisson(2.0, n)) * self.has_opp
         i = np.repeat(np.arange(n), k)
-        t = self.opp_t[i] + (rng.random(len(i)) * (self.close_t[i] - self.opp_t[i])).astype(
-            np.int64
-        )
-        lead.append(i), at.append(t), side.append(np.full(len(i), "sales"))
-        typ.append(kinds[rng.choice(3, len(i), p=[0.3, 0.2, 0.5])])
-        owner.append(ae_names[i])
+        span = self.close_t[i] - self.opp_t[i]
+        t = self.opp_t[i] + (rng.random(len(i)) * span).astype(np.int64)
+        add(i, t, 1, kinds[rng.choice(3, len(i), p=[0.3, 0.2, 0.5])], ae[i])
         # marketing touches (nurture emails, webinars, content)
         k = rng.poisson(1.2, n)
         i = np.repeat(np.arange(n), k)
         t = self.created[i] + rng.integers(0, 60 * DAY, len(i))
-        mkinds = np.array(["email", "webinar", "content"])
-        lead.append(i), at.append(t), side.append(np.full(len(i), "marketing"))
-        typ.append(mkinds[rng.choice(3, len(i), p=[0.5, 0.2, 0.3])])
-        owner.append(np.full(len(i), "marketing_team"))
-        lead_a, at_a = np.concatenate(lead), np.concatenate(at)
-        side_a, typ_a, owner_a = (np.concatenate(x) for x in (side, typ, owner))
+        mkinds = np.array([email, webinar, content])
+        marketing = np.full(len(i), len(owners) - 1)
+        add(i, t, 0, mkinds[rng.choice(3, len(i), p=[0.5, 0.2, 0.3])], marketing)
+        lead_a, at_a, side_a, typ_a, owner_a = (
+            np.concatenate(x) for x in (lead, at, side, typ, owner)
+        )
         keep = at_a < end
         lead_a, at_a, side_a, typ_a, owner_a = (
             x[keep] for x in (lead_a, at_a, side_a, typ_a, owner_a)
@@ -550,11 +556,11 @@ class _Generator:
         srt = np.lexsort((typ_a, side_a, lead_a, at_a))
         return pd.DataFrame(
             {
-                "activity_id": _str(_ids("A", len(srt))),
-                "lead_id": _str(self.lead_ids[lead_a[srt]]),
-                "owner": _str(owner_a[srt]),
-                "side": _str(side_a[srt]),
-                "type": _str(typ_a[srt]),
+                "activity_id": _ids("A", len(srt)),
+                "lead_id": self.lead_ids.take(lead_a[srt]).reset_index(drop=True),
+                "owner": _take(owners, owner_a[srt]),
+                "side": _take(sides, side_a[srt]),
+                "type": _take(types, typ_a[srt]),
                 "at": _ts(at_a[srt]),
             }
         )
@@ -792,18 +798,27 @@ def _survey_and_words(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFr
     return survey, words
 
 
+SEGMENTS: tuple[str, ...] = ("smb", "mid", "enterprise")
+
+
 def _segment(size: np.ndarray) -> np.ndarray:
-    return np.where(size < 50, "smb", np.where(size < 1000, "mid", "enterprise"))
+    """Index into :data:`SEGMENTS`: under 50 employees, under 1,000, the rest."""
+    return np.where(size < 50, 0, np.where(size < 1000, 1, 2))
 
 
-def _ids(prefix: str, n: int) -> np.ndarray:
+def _ids(prefix: str, n: int) -> pd.Series:
     width = max(6, len(str(n)))
     numbers = pd.Series(np.arange(1, n + 1), dtype="int64").astype("str").str.zfill(width)
-    return (prefix + numbers).to_numpy(dtype=object)
+    return prefix + numbers
 
 
 def _str(values: np.ndarray) -> pd.Series:
     return pd.Series(pd.array(np.asarray(values, dtype=object), dtype="str"))
+
+
+def _take(vocab: Sequence[str | None], codes: np.ndarray) -> pd.Series:
+    """Strings ``vocab[codes]`` as a pandas ``str`` Series (None gives a missing value)."""
+    return pd.Series(pd.array(list(vocab), dtype="str")).take(codes).reset_index(drop=True)
 
 
 def _ts(seconds: np.ndarray, mask: np.ndarray | None = None) -> pd.DatetimeIndex:
