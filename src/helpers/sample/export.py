@@ -61,7 +61,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """Plain RFC 4180 CSV, ``\\n`` line ends; pyarrow's fast writer when nothing needs quoting."""
     text = _csv_frame(df)
     header = ",".join(map(str, text.columns))
-    if any(c in header for c in ',"\r\n'):
+    if any(ch in str(name) for name in text.columns for ch in ',"\r\n'):
         text.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
         return
     try:
