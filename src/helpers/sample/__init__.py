@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from helpers import exitcodes
-from helpers.errors import KitError
 from helpers.messages import t
 from helpers.sample.export import FORMATS, TRUTH_FILE, write_export
 from helpers.sample.generator import (
@@ -36,8 +35,6 @@ __all__ = [
 
 def sample_command(args: argparse.Namespace) -> int:
     """``smarketing sample --leads N --seed S --out DIR [--format csv|parquet]``."""
-    if args.seed < 0:
-        raise KitError("sample.bad_seed", value=args.seed)
     export = generate(leads=args.leads, seed=args.seed)
     paths = write_export(export, Path(args.out), fmt=args.format)
     print(

@@ -101,7 +101,11 @@ def _roll_to_business_hours(
     return np.where(outside, rolled, local_s)
 
 
-def _check_args(leads: int, months: int, programme_uplift: float, start: str) -> pd.Timestamp:
+def _check_args(
+    leads: int, seed: int, months: int, programme_uplift: float, start: str
+) -> pd.Timestamp:
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise KitError("sample.bad_seed", value=seed)
     if not isinstance(leads, (int, np.integer)) or not 1 <= leads <= MAX_LEADS:
         raise KitError("sample.bad_leads", value=leads, maximum=MAX_LEADS)
     if not isinstance(months, (int, np.integer)) or not 6 <= months <= 120:
@@ -132,7 +136,7 @@ def generate(
     treated regions from their programme start; ``response_effect`` is the coefficient ``b`` of
     ``log1p(response_hours)`` in the log-odds of SAL -> SQL (negative: slower is worse).
     """
-    start_ts = _check_args(leads, months, programme_uplift, start)
+    start_ts = _check_args(leads, seed, months, programme_uplift, start)
     end_ts = start_ts + pd.DateOffset(months=months)
     rng = np.random.default_rng(seed)
     g = _Generator(rng, int(leads), start_ts, end_ts, programme_uplift, response_effect)
@@ -297,6 +301,12 @@ class _Generator:
         p0 = (1 - p_nw) * _sigmoid(la) * _sigmoid(lq + b * np.log1p(r0))
         p1 = (1 - p_nw) * self.p_sal * self.p_sql
         self.facts["realised_att"] = float(np.mean((p1 - p0)[cohort])) if cohort.any() else 0.0
+        if abs(self.facts["realised_att"] - self.uplift) > 1e-4 and cohort.any():
+            raise KitError(
+                "sample.uplift_unreachable",
+                value=self.uplift,
+                achieved=round(self.facts["realised_att"], 3),
+            )
         self.facts["treated_post_mqls"] = int(cohort.sum())
         self.accepted = self.worked & (rng.random(n) < self.p_sal)
         self.rejected = self.worked & ~self.accepted
