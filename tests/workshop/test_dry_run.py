@@ -97,6 +97,7 @@ def test_signed_sla(takehome):
     document = (out / "sla.md").read_text(encoding="utf-8")
     assert t("workshop.takehome.sla_signatures", LANG) in document
     assert str(int(terms.mql_per_month)) in document
+    assert (out / "sla.html").is_file()
 
 
 def test_handoff_action_list(takehome):
@@ -105,6 +106,7 @@ def test_handoff_action_list(takehome):
     assert text.startswith(f"# {t('workshop.takehome.actions_title', LANG)}")
     rows = [line for line in text.splitlines() if line.startswith("| ") and "→" in line]
     assert 1 <= len(rows) <= 3
+    assert (out / "handoff_actions.html").is_file()
 
 
 def test_measurement_plan(takehome):
@@ -116,3 +118,4 @@ def test_measurement_plan(takehome):
     # the sample has stage history, activities, survey and words: every metric is measured
     assert not [row for row in rows if missing in row], rows
     assert t("workshop.takehome.plan_note", LANG) in text
+    assert (out / "measurement_plan.html").is_file()

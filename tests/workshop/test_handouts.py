@@ -21,6 +21,7 @@ from helpers.workshop.handouts import (
     persona_cards_html,
     persona_cards_markdown,
     sla_takehome,
+    write_takehome,
 )
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
@@ -161,3 +162,14 @@ def test_baseline_from_the_synthetic_company_matches_the_helpers():
         "alignment",
         "negative_words",
     ]
+
+
+def test_take_home_is_written_as_markdown_and_printable_html(tmp_path):
+    text = "# Plan\n\n| a | b |\n|---|---|\n| 1 <x> | 2 |\n"
+    written = write_takehome(tmp_path, "plan", text, "it")
+    assert [p.name for p in written] == ["plan.md", "plan.html"]
+    assert written[0].read_text(encoding="utf-8") == text
+    page = written[1].read_text(encoding="utf-8")
+    assert '<html lang="it">' in page and "<title>Plan</title>" in page
+    assert "<td>1 <x></td>" in page or "<td>1 &lt;x&gt;</td>" in page
+    assert not EXTERNAL.search(page)

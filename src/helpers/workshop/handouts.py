@@ -48,6 +48,7 @@ th, td { border: 1px solid #bbb; padding: 1.5mm 2mm; vertical-align: top; }
 th { background: #f0f0f0; text-align: left; }
 td.scale { text-align: center; width: 9mm; }
 .signatures { margin-top: 14mm; }
+a.anchor-link { display: none; }
 @media print { .no-print { display: none; } section { page-break-after: always; } }
 """
 
@@ -194,6 +195,23 @@ def write_handouts(out_dir: str | Path, lang: str = "en") -> list[Path]:
 # --------------------------------------------------------------------------------------------
 # take-home documents
 # --------------------------------------------------------------------------------------------
+
+
+def markdown_page(markdown: str, lang: str = "en") -> str:
+    """A take-home Markdown document as a printable page (nbconvert's Markdown renderer)."""
+    from nbconvert.filters import markdown2html
+
+    first = markdown.lstrip().splitlines()[0] if markdown.strip() else ""
+    return page(first.lstrip("# ").strip(), markdown2html(markdown), lang)
+
+
+def write_takehome(out_dir: str | Path, name: str, markdown: str, lang: str = "en") -> list[Path]:
+    """Write ``<name>.md`` and its printable ``<name>.html`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    return [
+        write_text(out_dir / f"{name}.md", markdown),
+        write_text(out_dir / f"{name}.html", markdown_page(markdown, lang)),
+    ]
 
 
 def persona_cards_html(cards: Sequence[Any], lang: str = "en") -> str:
