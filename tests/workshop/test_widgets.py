@@ -315,3 +315,12 @@ def test_builder_renders_the_card_live_and_keeps_added_cards():
     c["add"].click()
     assert [k.name for k in tool.state["cards"]] == ["Olivia"]
     assert t("workshop.persona.added", "it", count=1) in c["message"].value
+
+
+def test_explorer_draws_the_funnel_chart_of_the_segment():
+    tool = funnel_explorer(_tiny_crm(), "en", columns=["source"])
+    first = tool.output.value
+    assert first.count('<img class="smk-chart"') == 1 and "data:image/png;base64," in first
+    tool.controls["value"].value = "event"
+    assert tool.output.value.count('<img class="smk-chart"') == 1
+    assert tool.output.value != first  # a different segment, a different chart and table

@@ -153,22 +153,17 @@ def funnel_html(view: FunnelView, lang: str = "en") -> str:
 
 
 def _funnel_figure_html(view: FunnelView, lang: str) -> str:
-    """The funnel chart from ``helpers.plotting.funnel`` as an inline PNG (empty if absent)."""
+    """The funnel chart (``helpers.plotting.funnel.plot_funnel``) as an inline PNG."""
     if view.summary.empty:
-        return ""
-    try:
-        from helpers.plotting import funnel as funnel_plots
-    except ImportError:
-        return ""
-    plot = getattr(funnel_plots, "funnel_bars", None) or getattr(funnel_plots, "plot_funnel", None)
-    if plot is None:
         return ""
     import base64
     import io
 
     import matplotlib.pyplot as plt
 
-    fig = plot(view.summary, lang=lang)
+    from helpers.plotting.funnel import plot_funnel
+
+    fig = plot_funnel(view.summary, lang=lang)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
