@@ -102,7 +102,7 @@ def _roll_to_business_hours(
 
 
 def _check_args(
-    leads: int, seed: int, months: int, programme_uplift: float, start: str
+    leads: int, seed: int, months: int, programme_uplift: float, response_effect: float, start: str
 ) -> pd.Timestamp:
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise KitError("sample.bad_seed", value=seed)
@@ -112,6 +112,8 @@ def _check_args(
         raise KitError("sample.bad_months", value=months)
     if not -0.3 <= programme_uplift <= 0.3:
         raise KitError("sample.bad_uplift", value=programme_uplift)
+    if not -3.0 <= response_effect <= 3.0:
+        raise KitError("sample.bad_response_effect", value=response_effect)
     try:
         ts = pd.Timestamp(start)
     except (ValueError, TypeError):
@@ -136,7 +138,7 @@ def generate(
     treated regions from their programme start; ``response_effect`` is the coefficient ``b`` of
     ``log1p(response_hours)`` in the log-odds of SAL -> SQL (negative: slower is worse).
     """
-    start_ts = _check_args(leads, seed, months, programme_uplift, start)
+    start_ts = _check_args(leads, seed, months, programme_uplift, response_effect, start)
     end_ts = start_ts + pd.DateOffset(months=months)
     rng = np.random.default_rng(seed)
     g = _Generator(rng, int(leads), start_ts, end_ts, programme_uplift, response_effect)
@@ -649,7 +651,7 @@ class _Generator:
                 "metric": "mql_to_sql",
                 "uplift": self.uplift,
                 "unit": "region",
-                "cohort": "MQLs entering on or after the region's start date",
+                "cohort": "MQLs entering on or after the region's start date (00:00 Europe/Rome)",
                 "treated_regions": treated,
                 "control_regions": control,
                 "waves": sorted(set(treated.values())),
