@@ -21,7 +21,7 @@ from helpers.ingest.mapping import (
     match_score,
     required_columns,
 )
-from helpers.ingest.parsing import parse_dates, parse_numbers
+from helpers.ingest.parsing import isin_text, parse_dates, parse_numbers
 from helpers.ingest.readers import RawFile, list_input_files, read_file
 from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
 from helpers.ingest.validate import DERIVED, FILE, INTERNAL, ROW, check_tables, summarise
@@ -363,7 +363,7 @@ def _merge_into(
             )
         )
     extra = extra[~dup & extra[key].notna()]
-    orphan = ~extra[key].isin(base[key])
+    orphan = ~isin_text(extra[key], base[key])
     if orphan.any():
         findings.append(
             Finding(
@@ -417,7 +417,8 @@ def load_crm(
     readable = [r for r in raws if r.frame is not None]
     if mapping is None:
         name = detect_mapping([(r.name, list(r.frame.columns)) for r in readable])
-        findings.append(Finding("info", "mapping_detected", params={"mapping": name}))
+        if readable:
+            findings.append(Finding("info", "mapping_detected", params={"mapping": name}))
         mp = load_mapping(name)
     else:
         mp = load_mapping(mapping)

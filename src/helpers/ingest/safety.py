@@ -13,6 +13,8 @@ def formula_mask(values: pd.Series) -> pd.Series:
     if not pd.api.types.is_string_dtype(values):
         return pd.Series(False, index=values.index)
     starts = values.str.contains(FORMULA_RE, regex=True, na=False)
+    if not starts.any():  # the usual case: skip the slower number test
+        return starts
     return starts & ~values.str.fullmatch(NUMBER_LIKE, na=False)
 
 

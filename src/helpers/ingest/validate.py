@@ -7,6 +7,7 @@ import pandas as pd
 from pandera.errors import SchemaErrors
 
 from helpers.ingest.mapping import Mapping, required_columns
+from helpers.ingest.parsing import isin_text
 from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_value
 from helpers.ingest.safety import formula_mask
 from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
@@ -165,7 +166,9 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             emails = email_cells(s)
             if emails.any():
                 ck.add("warning", "email_in_column", table, df, emails, col)
-        markup = s.str.contains(MARKUP_RE, regex=True, na=False)
+        markup = s.str.contains("<", regex=False, na=False)  # cheap test first
+        if markup.any():
+            markup = s.str.contains(MARKUP_RE, regex=True, na=False)
         if markup.any():
             ck.add("warning", "markup_in_text", table, df, markup, col)
         huge = s.str.len() > HUGE_CELL
@@ -257,7 +260,7 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
 def _orphans(ck: Checker, table: str, df: pd.DataFrame, leads: pd.DataFrame | None) -> None:
     if leads is None or "lead_id" not in df:
         return
-    orphan = df["lead_id"].notna() & ~df["lead_id"].isin(leads["lead_id"])
+    orphan = df["lead_id"].notna() & ~isin_text(df["lead_id"], leads["lead_id"])
     if orphan.any():
         ck.add("warning", "orphan_rows", table, df, orphan, "lead_id")
 

@@ -1,0 +1,128 @@
+"""Every broken input gets a clear message and the right exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from make_broken import CASES, HERE, content, write_case
+
+from helpers import exitcodes
+from helpers.cli import main
+from helpers.ingest import load_crm
+from helpers.messages import t
+
+
+def case_folder(name: str, tmp_path: Path) -> Path:
+    case = CASES[name]
+    if case.generated or not case.files:
+        return write_case(name, tmp_path)
+    return HERE / name
+
+
+def run(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_corpus_is_large_enough():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_broken_input(name, tmp_path, capsys):
+    case = CASES[name]
+    folder = case_folder(name, tmp_path)
+    args = ["validate", str(folder)]
+    if case.mapping:
+        mapping = folder / case.mapping
+        args += ["--mapping", str(mapping) if mapping.is_file() else case.mapping]
+    if case.code.startswith("ingest."):  # a mapping problem: one clear error on stderr
+        code, out, err = run(args, capsys)
+        assert code == case.exit == exitcodes.UNUSABLE
+        prefix = t(case.code, "en").split("{")[0]
+        assert prefix and prefix in err
+        return
+    code, out, _ = run([*args, "--json"], capsys)
+    assert code == case.exit
+    report = json.loads(out)
+    found = [f for f in report["findings"] if f["code"] == case.code]
+    assert found, f"{case.code} not in {[f['code'] for f in report['findings']]}"
+    assert report["usable"] is (case.exit == exitcodes.OK)
+    if case.exit == exitcodes.UNUSABLE:
+        assert any(f["severity"] == "error" for f in report["findings"])
+    for lang in ("en", "it"):
+        code, text, _ = run([*args, "--lang", lang], capsys)
+        assert code == case.exit
+        message = json.loads(run([*args, "--json", "--lang", lang], capsys)[1])["findings"]
+        wanted = next(f for f in message if f["code"] == case.code)
+        assert wanted["message"] in text and wanted["advice"] in text
+
+
+def test_all_problems_are_reported_at_once(tmp_path, capsys):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    (folder / "leads.csv").write_text(
+        "lead_id,created_at,source,channel\nL1,2024-01-01,=1+1,inbound\nL1,2024-01-02,a,inbound\n"
+        "L2,2099-01-01,b,telepathy\nL3,2024-01-03,<i>x</i>,outbound\n",
+        encoding="utf-8",
+    )
+    (folder / "stage_history.csv").write_text(
+        "lead_id,stage,entered_at\nL1,Qualified Lead,2024-01-05\nL9,mql,2024-01-05\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["validate", str(folder), "--json"], capsys)
+    codes = {f["code"] for f in json.loads(out)["findings"]}
+    assert code == exitcodes.OK
+    assert {
+        "formula_like",
+        "duplicate_ids",
+        "future_dates",
+        "unknown_values",
+        "markup_in_text",
+        "unknown_stage",
+        "orphan_rows",
+    } <= codes
+
+
+def test_examples_name_rows_and_values(capsys):
+    _, report = load_crm(HERE / "unparseable_dates", pseudonymise=False)
+    f = report.get("unparseable_dates")
+    assert f.severity == "error" and f.count == 5 and f.column == "created_at"
+    assert [e["row"] for e in f.examples] == [2, 3, 4, 5, 6]
+    assert f.examples[0]["value"] == "sometime in spring"
+    assert f.file == "leads.csv"
+
+
+def test_unknown_stage_advice_names_the_stage_and_the_fix():
+    _, report = load_crm(HERE / "unknown_stage", pseudonymise=False)
+    f = report.get("unknown_stage")
+    assert "Qualified Lead" in f.message("en") and "stages:" in f.advice("en")
+    assert "Qualified Lead" in f.advice("it")
+
+
+def test_formula_cells_are_neutralised_in_the_tables():
+    data, report = load_crm(HERE / "formula_cells", pseudonymise=False)
+    assert report.get("formula_like").count == 4
+    source = data.leads.set_index("lead_id")["source"]
+    assert source["L50"].startswith("'=HYPERLINK")
+    assert source["L52"] == "'-2+3" and source["L53"] == "'@SUM(A1:A2)"
+
+
+def test_a_missing_path_is_an_error(tmp_path, capsys):
+    code, out, _ = run(["validate", str(tmp_path / "nope"), "--json"], capsys)
+    assert code == exitcodes.UNUSABLE
+    assert [f["code"] for f in json.loads(out)["findings"]] == ["path_not_found"]
+
+
+def test_committed_corpus_matches_the_generator():
+    for name, case in CASES.items():
+        if case.generated:
+            continue
+        for fname, value in case.files.items():
+            if fname.endswith(".xlsx") and callable(value):
+                continue  # workbooks carry a creation time
+            assert (HERE / name / fname).read_bytes() == content(value), f"{name}/{fname}"
