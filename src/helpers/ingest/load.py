@@ -377,7 +377,9 @@ def _merge_into(
             )
         )
     add = extra.drop(columns=list(INTERNAL), errors="ignore").set_index(key)
-    joined = base.join(add, on=key, rsuffix="__extra")
+    joined = base.merge(
+        add, left_on=key, right_index=True, how="left", suffixes=("", "__extra")
+    ).reset_index(drop=True)
     for col in add.columns:
         if f"{col}__extra" in joined:
             joined[col] = joined[col].fillna(joined.pop(f"{col}__extra"))

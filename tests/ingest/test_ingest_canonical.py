@@ -1,0 +1,153 @@
+"""Canonical Parquet round trip, mapping files and auto-detection."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from ingest_exports import make_crm, write_hubspot, write_kit
+
+from helpers.errors import KitError, MissingTableError
+from helpers.ingest import PRESETS, load_canonical, load_crm, load_mapping, save_canonical
+from helpers.ingest.mapping import detect_mapping
+from helpers.ingest.safety import neutralise_formulas
+
+
+def test_save_and_load_round_trip_exactly(tmp_path):
+    data, report = load_crm(write_hubspot(make_crm(), tmp_path / "hs"))
+    assert report.usable
+    save_canonical(data, tmp_path / "run")
+    back = load_canonical(tmp_path / "run")
+    assert set(back.tables()) == set(data.tables())
+    for name, df in data.tables().items():
+        pd.testing.assert_frame_equal(back.tables()[name], df, obj=name)
+    assert back.stage_model == data.stage_model
+    assert not list((tmp_path / "run").glob(".*.tmp"))
+
+
+def test_save_removes_tables_that_are_gone(tmp_path):
+    crm = make_crm()
+    save_canonical(crm, tmp_path)
+    crm.opportunities = None
+    save_canonical(crm, tmp_path)
+    assert load_canonical(tmp_path).opportunities is None
+
+
+def test_load_canonical_without_leads_says_so(tmp_path):
+    with pytest.raises(MissingTableError):
+        load_canonical(tmp_path)
+
+
+def test_every_preset_loads():
+    for name in PRESETS:
+        mapping = load_mapping(name)
+        assert any(s.table == "leads" for s in mapping.sources)
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["lead_id", "created_at", "source"], "kit"),
+        (["Record ID", "Create Date", "Lifecycle Stage", "Email"], "hubspot"),
+        (["hs_object_id", "createdate", "lifecyclestage"], "hubspot"),
+        (["Lead ID", "Created Date", "Lead Status", "Lead Source"], "salesforce"),
+        (["mql_id", "first_contact_date", "landing_page_id", "origin"], "olist"),
+        (["foo", "bar"], "kit"),
+    ],
+)
+def test_detect_mapping(columns, expected):
+    assert detect_mapping([("export.csv", columns)]) == expected
+
+
+def test_salesforce_leads_and_opportunities(tmp_path):
+    (tmp_path / "leads_report.csv").write_text(
+        "Lead ID,Lead Status,Lead Source,Created Date,Converted Date,Email,Company\n"
+        "00Q1,Closed - Converted,Web,1/15/2024,2/1/2024,a@x.com,Acme\n"
+        "00Q2,Working - Contacted,Event,1/20/2024,,b@x.com,Beta\n"
+        "00Q3,Open - Not Contacted,Web,2/3/2024,,c@x.com,Gamma\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "opportunities_report.csv").write_text(
+        "Opportunity ID,Converted Lead ID,Stage,Amount,Close Date,Created Date\n"
+        '006A,00Q1,Closed Won,"$12,500.00",3/31/2024,2/1/2024\n',
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path)
+    assert report.mapping == "salesforce" and report.usable, report.render_text()
+    opp = data.opportunities.iloc[0]
+    assert opp["outcome"] == "won" and opp["amount"] == 12500.0
+    assert opp["closed_at"] == pd.Timestamp("2024-03-31", tz="UTC")
+    assert report.stage_counts == {
+        "lead": 3,
+        "mql": 0,
+        "sal": 0,
+        "sql": 1,
+        "opportunity": 1,
+        "won": 1,
+    }
+    assert report.get("currency_symbols").count == 1
+
+
+def test_user_mapping_with_extra_stage_alias_and_time_zone(tmp_path):
+    (tmp_path / "export.csv").write_text(
+        "Id;Creato il;Fase;Data fase\nA1;31/01/2024 09:00;Qualified Lead;02/02/2024 10:00\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "m.yaml").write_text(
+        "name: gestionale\ntimezone: Europe/Rome\nstages: {Qualified Lead: sql}\nsources:\n"
+        "  - table: leads\n    files: ['export*']\n"
+        "    columns: {lead_id: Id, created_at: Creato il}\n"
+        "    stage_status: {column: Fase, date: Data fase}\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path / "export.csv", tmp_path / "m.yaml")
+    assert report.usable, report.render_text()
+    assert data.leads["created_at"].iloc[0] == pd.Timestamp("2024-01-31 08:00", tz="UTC")
+    assert data.stage_history[["stage", "entered_at"]].values.tolist() == [
+        ["sql", pd.Timestamp("2024-02-02 09:00", tz="UTC")]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("sources: {}", "sources"),
+        ("sources:\n  - table: nonsense\n", "table"),
+        ("sources:\n  - table: leads\n    columns: [a, b]\n", "columns"),
+        ("timezone: Mars/Base\nsources:\n  - table: leads\n", "Mars/Base"),
+        ("date_order: ymd\nsources:\n  - table: leads\n", "date_order"),
+        ("sources:\n  - table: opportunities\n", "leads"),
+    ],
+)
+def test_broken_mapping_files_name_the_key(tmp_path, text, needle):
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KitError) as err:
+        load_mapping(path)
+    assert err.value.key == "ingest.mapping_invalid"
+    assert needle in err.value.message("en") and needle in err.value.message("it")
+
+
+def test_neutralise_formulas_for_csv_and_xlsx_writers():
+    df = pd.DataFrame(
+        {
+            "a": pd.Series(["=1+1", "+39 02 123", "-5", "@x", "ok"], dtype="str"),
+            "n": [1, 2, 3, 4, 5],
+        }
+    )
+    out = neutralise_formulas(df)
+    assert out["a"].tolist() == ["'=1+1", "+39 02 123", "-5", "'@x", "ok"]
+    assert out["n"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_xlsx_excel_serial_dates(tmp_path):
+    crm = make_crm(n=5)
+    write_kit(crm, tmp_path, "xlsx")
+    leads = pd.read_excel(tmp_path / "leads.xlsx", dtype=str)
+    serial = (
+        crm.leads["created_at"].dt.tz_localize(None).dt.normalize() - pd.Timestamp("1899-12-30")
+    ).dt.days
+    leads["created_at"] = serial.astype(int)
+    leads.to_excel(tmp_path / "leads.xlsx", index=False)
+    data, report = load_crm(tmp_path / "leads.xlsx")
+    assert report.usable, report.render_text()
+    assert (data.leads["created_at"] == crm.leads["created_at"].dt.normalize()).all()
