@@ -106,3 +106,23 @@ def test_response_effect_recovered_by_logistic_regression(seed, b):
     low, high = fit.conf_int(alpha=0.01).loc["log1p_hours"]
     assert low <= b <= high
     assert high < 0
+
+
+def test_response_times_are_heavy_tailed_and_follow_business_hours(pair):
+    _, untreated = pair
+    c = _mql_cohort(untreated).dropna(subset=["hours"])
+    assert (c["hours"] > 0).all()
+    assert 0.1 < (c["hours"] <= 1).mean() < 0.4  # a minority answered within the hour
+    assert c["hours"].mean() > 1.3 * c["hours"].median()  # long right tail
+    weekend = c["local"].dt.day_of_week >= 5
+    evening = c["local"].dt.hour >= 19
+    weekday_day = ~weekend & c["local"].dt.hour.between(9, 15)
+    assert c.loc[weekend, "hours"].median() > 2 * c.loc[weekday_day, "hours"].median()
+    assert c.loc[evening & ~weekend, "hours"].min() > 0.5  # nobody answers before the morning
+    sdr = untreated.tables["leads"].set_index("lead_id")["sdr"]
+    within_hour = (c["hours"] <= 1).groupby(sdr.reindex(c.index)).mean()
+    by_sdr = c["hours"].groupby(sdr.reindex(c.index)).median()
+    speed = untreated.truth["response_effect"]["sdr_median_delay_hours_before_business_hours"]
+    fastest, slowest = min(speed, key=speed.get), max(speed, key=speed.get)
+    assert within_hour[fastest] > 5 * within_hour[slowest]
+    assert by_sdr[fastest] < by_sdr[slowest] / 2
