@@ -150,6 +150,8 @@ class SlaCommitments:
     accept_reject_hours: float = 48.0
     business_hours: tuple[int, int] = (9, 18)
     holiday_country: str | None = "IT"
+    timezone: str = "UTC"  # local time of the business hours
+    attempts_per_rep_per_month: int = 400  # contact attempts one rep can make in a month
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,8 @@ _SLA: dict[str, Checker] = {
     "accept_reject_hours": lambda k, v: _number(k, v, lo=0),
     "business_hours": _hour_range,
     "holiday_country": _opt_str,
+    "timezone": _str,
+    "attempts_per_rep_per_month": lambda k, v: _int(k, v, lo=1),
 }
 _PROGRAMME: dict[str, Checker] = {
     "start": _date,
@@ -412,6 +416,8 @@ def notebook_parameters(config: ClientConfig) -> dict[str, dict[str, Any]]:
             "business_start_hour": s.business_hours[0],
             "business_end_hour": s.business_hours[1],
             "holiday_country": s.holiday_country,
+            "timezone": s.timezone,
+            "attempts_per_rep_per_month": s.attempts_per_rep_per_month,
         },
         "programme": {
             "programme_start": iso(p.start),
@@ -430,3 +436,39 @@ def describe(config: ClientConfig) -> dict[str, Any]:
     flat["notebooks"] = list(config.notebooks)
     flat["cell_timeout"] = config.cell_timeout
     return dict(sorted(flat.items()))
+
+
+def sla_terms(
+    mql_per_month: float,
+    *,
+    reps: int,
+    min_acceptance_rate: float,
+    first_touch_hours: float,
+    attempts: int,
+    attempts_days: int,
+    accept_reject_hours: float,
+    business_start_hour: int,
+    business_end_hour: int,
+    holiday_country: str | None,
+    timezone: str,
+) -> Any:
+    """The SLA's terms (:class:`helpers.sla.SlaTerms`) from the notebook parameters.
+
+    Response times are counted in business hours of ``timezone``; the rep is the lead's owner.
+    """
+    from helpers.sla import SlaTerms
+
+    return SlaTerms(
+        mql_per_month=mql_per_month,
+        mql_per_rep_per_month=mql_per_month / reps,
+        min_acceptance_rate=min_acceptance_rate,
+        first_touch_hours=first_touch_hours,
+        business_hours=True,
+        attempts=attempts,
+        attempts_days=attempts_days,
+        decision_hours=accept_reject_hours,
+        timezone=timezone,
+        open_hour=business_start_hour,
+        close_hour=business_end_hour,
+        holiday_country=holiday_country,
+    )

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +111,100 @@ def narrative(key: str, lang: str | None = None, /, **values: Any) -> Any:
     from IPython.display import Markdown
 
     return Markdown(t(key, lang, **values))
+
+
+# --- helpers the notebooks share: data loading, number wording, figures, gaps ---------------
+
+
+def load_run_data(data_dir: str | Path, canonical_dir: str | Path | None, mapping: str | None):
+    """The client's canonical data: the runner's Parquet when given, else the raw export.
+
+    Reading the raw export validates it; an unusable export raises a :class:`KitError` whose
+    message says where to see the validation report.
+    """
+    from helpers.errors import KitError
+    from helpers.ingest import load_canonical, load_crm
+
+    if canonical_dir:
+        return load_canonical(canonical_dir)
+    crm, report = load_crm(data_dir, mapping)
+    if not report.usable:
+        raise KitError("notebooks.common.data_unusable", path=str(data_dir))
+    return crm
+
+
+def fmt_number(value: float | None, lang: str, decimals: int = 0) -> str:
+    """A number the way readers of ``lang`` write it (``1,234.5`` / ``1.234,5``)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return t("common.not_available", lang)
+    text = f"{value:,.{decimals}f}"
+    if lang == "it":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def fmt_pct(value: float | None, lang: str, decimals: int = 0) -> str:
+    """A share in [0, 1] as a percentage (``0.256`` -> ``26%``)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return t("common.not_available", lang)
+    return f"{fmt_number(100 * value, lang, decimals)}%"
+
+
+def key_number(label_key: str, value: str, lang: str) -> dict[str, str]:
+    """One entry of a notebook's ``key_numbers``, labelled from the catalogue."""
+    return {"label": t(label_key, lang), "value": value}
+
+
+def gap(score: float, key: str, lang: str, /, **values: Any) -> dict[str, Any]:
+    """One entry of a notebook's ``gaps``: a score in [0, 1] (clipped) and its sentence."""
+    return {"score": round(min(1.0, max(0.0, float(score))), 4), "text": t(key, lang, **values)}
+
+
+def shortfall(actual: float | None, target: float) -> float:
+    """How far ``actual`` falls short of ``target``, as a share of it (0 when it is met)."""
+    if actual is None or not target or not math.isfinite(actual):
+        return 0.0
+    return max(0.0, (target - actual) / target)
+
+
+def show_figure(fig: Any, run_dir: str | Path, name: str) -> Path:
+    """Save ``fig`` as ``<run_dir>/figures/<name>.png``, show that PNG, and close the figure.
+
+    Showing the saved file (rather than relying on the inline backend) keeps the report's image
+    identical to the PNG in ``figures/`` and works under ``MPLBACKEND=Agg``.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    from helpers.plotting import save_figure
+
+    path = save_figure(fig, Path(run_dir) / "figures" / f"{name}.png")
+    plt.close(fig)
+    display(Image(data=path.read_bytes(), format="png"))
+    return path
+
+
+def show_table(
+    frame: pd.DataFrame, columns: Mapping[str, str], lang: str, *, percent: Sequence[str] = ()
+) -> None:
+    """Show selected columns of ``frame`` under catalogue headings (``{column: label_key}``).
+
+    Columns named in ``percent`` are shares shown as percentages; other numbers are rounded.
+    """
+    from IPython.display import HTML, display
+
+    view = frame.loc[:, list(columns)].copy()
+    for column in view.columns:
+        if column in percent:
+            view[column] = [fmt_pct(v, lang, 1) for v in view[column]]
+        elif pd.api.types.is_float_dtype(view[column]):
+            view[column] = [fmt_number(v, lang, 1 if abs(v) < 100 else 0) for v in view[column]]
+    view = view.rename(columns={c: t(k, lang) for c, k in columns.items()})
+    display(HTML(view.to_html(index=False, na_rep="–", border=0)))
+
+
+def say(text: str) -> None:
+    """Show a sentence a helper already worded (``effect.sentence(lang)``) as Markdown."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
