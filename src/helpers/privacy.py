@@ -64,6 +64,9 @@ def email_cells(values: pd.Series) -> pd.Series:
     """True where a text cell contains an email address."""
     if not pd.api.types.is_string_dtype(values):
         return pd.Series(False, index=values.index)
+    at = values.str.contains("@", regex=False, na=False)  # cheap test first
+    if not at.any():
+        return at
     return values.str.contains(EMAIL_PATTERN, regex=True, na=False)
 
 
