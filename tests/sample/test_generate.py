@@ -171,6 +171,13 @@ def test_win_rate_by_persona_matches_planted():
     assert 0.7 < lost["lost_reason"].notna().mean() < 0.9
     assert (opp.loc[opp["outcome"] == "open", "closed_at"].isna()).all()
     assert (closed["closed_at"] > closed["created_at"]).all()
+    # account executives close at different speeds (persona mix is the same in every region)
+    early = closed[closed["created_at"] < closed["created_at"].min() + pd.Timedelta(days=300)]
+    days = (early["closed_at"] - early["created_at"]).dt.total_seconds() / 86_400
+    by_ae = days.groupby(early["owner"]).median()
+    factor = s.truth["sales_cycle_days"]["account_executive_factor"]
+    fast, slow = min(factor, key=factor.get), max(factor, key=factor.get)
+    assert by_ae[slow] > 1.2 * by_ae[fast]
 
 
 def test_seasonality_and_channels(company):

@@ -384,6 +384,19 @@ SDR_SPEED_HOURS: dict[str, float] = {
     "sdr_07": 3.0,
     "sdr_08": 10.0,
 }
+# Multiplier on the persona's deal cycle for each account executive (some close faster).
+AE_CYCLE_FACTOR: dict[str, float] = {
+    "ae_01": 0.8,
+    "ae_02": 1.0,
+    "ae_03": 1.2,
+    "ae_04": 0.9,
+    "ae_05": 1.1,
+    "ae_06": 0.85,
+    "ae_07": 1.3,
+    "ae_08": 1.0,
+    "ae_09": 1.15,
+    "ae_10": 0.95,
+}
 SDR_NEVER_WORKED: dict[str, float] = {
     "sdr_01": 0.03,
     "sdr_02": 0.05,

@@ -344,7 +344,8 @@ class _Generator:
         self.recycled_sql = self.qualified & ~self.has_opp & (rng.random(n) < RECYCLE_AFTER_SQL)
         self.recycle_sql_t = self.sql_t + rng.integers(15 * DAY, 45 * DAY, n)
         cyc = np.array([p.cycle_median_days for p in P])[self.persona]
-        self.cycle_days = cyc * np.exp(0.5 * rng.standard_normal(n))
+        ae_factor = _weights(co.AE_CYCLE_FACTOR, tuple(self.owner_names))[self.owner]
+        self.cycle_days = cyc * ae_factor * np.exp(0.5 * rng.standard_normal(n))
         self.close_t = self.opp_t + (self.cycle_days * DAY).astype(np.int64)
         deal = np.array([p.deal_median for p in P])[self.persona]
         size_med = np.array([p.size_median for p in P])[self.persona]
@@ -684,6 +685,7 @@ class _Generator:
                 if self.won.any()
                 else None,
                 "by_persona": {p.name: p.cycle_median_days for p in P},
+                "account_executive_factor": co.AE_CYCLE_FACTOR,
                 "definition": "opportunity created -> closed, won deals, before censoring",
             },
             "avg_deal_size": _r(float(np.mean(won_amounts)), 2) if len(won_amounts) else None,
