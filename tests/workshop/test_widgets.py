@@ -27,6 +27,7 @@ from helpers.workshop.widgets import (
     inputs_from_controls,
     live_survey,
     live_words,
+    mql_range,
     parse_scores,
     persona_builder,
     persona_card,
@@ -324,3 +325,15 @@ def test_explorer_draws_the_funnel_chart_of_the_segment():
     tool.controls["value"].value = "event"
     assert tool.output.value.count('<img class="smk-chart"') == 1
     assert tool.output.value != first  # a different segment, a different chart and table
+
+
+def test_mql_range_follows_the_interval_ends_of_the_rates():
+    # every rate known exactly except win rate 0.2-0.3 around 0.25: customers 40,
+    # MQLs = 40 / win / 0.5 / 0.5 / 0.8 -> 40/0.3/0.2 = 666.7 -> 667 and 40/0.2/0.2 = 1000
+    rates = sla.StageRates(
+        rates=SlaInputs().rates(),
+        low={"opportunity_to_won": 0.2},
+        high={"opportunity_to_won": 0.3},
+    )
+    assert mql_range(SlaInputs(), rates) == (667, 1000)
+    assert mql_range(SlaInputs(), sla.StageRates(rates=SlaInputs().rates())) is None

@@ -297,6 +297,26 @@ def compute_sla(inputs: SlaInputs) -> SlaOutcome:
     return SlaOutcome(inputs, funnel, capacity)
 
 
+def mql_range(inputs: SlaInputs, rates: Any) -> tuple[int, int] | None:
+    """MQLs needed in the period under the high and the low end of ``rates``' 95% intervals.
+
+    ``rates`` is a ``helpers.sla.StageRates`` from ``rates_from_history``; None when it has no
+    intervals. Targets and sizes come from ``inputs``.
+    """
+    from helpers import sla
+
+    funnel = sla.reverse_funnel(
+        inputs.revenue_target,
+        inputs.marketing_share,
+        inputs.avg_deal_size,
+        rates,
+        months=inputs.months,
+        reps=inputs.reps,
+        sales_cycle_days=inputs.sales_cycle_days,
+    )
+    return tuple(funnel.range["mql"]) if "mql" in funnel.range else None
+
+
 def sla_terms(outcome: SlaOutcome, **terms: Any) -> Any:
     """``helpers.sla.SlaTerms``: marketing's volume from the calculator, the rest from ``terms``."""
     from helpers import sla
