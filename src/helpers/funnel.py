@@ -96,6 +96,50 @@ def _need_columns(df: pd.DataFrame, cols: Sequence[str], table: str, analysis: s
             raise MissingTableError(f"{table}.{col}", analysis)
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """The stage history as integer arrays (internal). Times are microseconds since the epoch
+    (UTC); ``_BIG`` marks "never"."""
+
+    ids: pd.Index  # one lead per row
+    first: np.ndarray  # (leads, funnel stages): first entry per funnel stage
+    reached: np.ndarray  # same, a skipped stage filled from the earliest later stage
+    row_lead: np.ndarray  # per history row: its lead's row in ``ids`` (-1 when missing)
+    row_stage: np.ndarray  # per history row: position in ``model.stages`` (-1 when unknown)
+    row_time: np.ndarray  # per history row: entered_at
+
+    def times(self, values: np.ndarray) -> pd.Series:
+        """Integer times back to a UTC timestamp column (NaT for never)."""
+        out = np.where(values == _BIG, _NAT, values).view("datetime64[us]")
+        return pd.Series(out).dt.tz_localize("UTC")
+
+
+def _reach(
+    stage_history: pd.DataFrame, model: StageModel, leads: pd.DataFrame | None = None
+) -> _Reach:
+    _need_columns(stage_history, ("lead_id", "stage", "entered_at"), "stage_history", "funnel")
+    n_funnel = len(model.funnel)
+    row_stage = _positions(stage_history["stage"], model.stages)
+    row_time = _utc_int(stage_history["entered_at"])
+    ids = stage_history["lead_id"]
+    if leads is not None:
+        ids = pd.concat([ids, leads["lead_id"]], ignore_index=True)
+    codes, uniques = pd.factorize(ids)
+    n_hist = len(stage_history)
+    row_lead = codes[:n_hist]
+    first = np.full((len(uniques), n_funnel), _BIG, dtype="int64")
+    sel = (row_stage >= 0) & (row_stage < n_funnel) & (row_lead >= 0)
+    np.minimum.at(first, (row_lead[sel], row_stage[sel]), row_time[sel])
+    if leads is not None:  # leads with no entry at the top stage reach it when created
+        rows = codes[n_hist:]
+        top = first[rows, 0]
+        first[rows, 0] = np.where(top == _BIG, _utc_int(leads["created_at"]), top)
+    later_min = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
+    reached = np.where(first != _BIG, first, later_min)
+    index = pd.Index(uniques, name="lead_id", dtype="str")
+    return _Reach(index, first, reached, row_lead, row_stage, row_time)
+
+
 def reach_times(
     stage_history: pd.DataFrame, model: StageModel, *, leads: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -105,40 +149,30 @@ def reach_times(
     funnel stage (NaT when never reached). With ``leads``, every lead reaches the first funnel
     stage at ``created_at`` at the latest, so leads with no history still count at the top.
     """
-    _need_columns(stage_history, ("lead_id", "stage", "entered_at"), "stage_history", "funnel")
-    funnel = list(model.funnel)
-    sh = stage_history.loc[stage_history["stage"].isin(funnel), ["lead_id", "stage", "entered_at"]]
-    first = sh.groupby(["lead_id", "stage"], sort=False)["entered_at"].min().unstack("stage")
-    first = first.reindex(columns=funnel)
-    if leads is not None:
-        created = leads.set_index("lead_id")["created_at"]
-        first = first.reindex(first.index.union(created.index))
-        first[funnel[0]] = _utc_column(first[funnel[0]]).fillna(created.reindex(first.index))
-    # reverse cumulative minimum: earliest entry at this stage or any later one
-    nat = np.iinfo("int64").min
-    big = np.iinfo("int64").max
-    ints = (
-        np.column_stack(
-            [
-                _utc_column(first[s]).dt.tz_localize(None).to_numpy("datetime64[us]").view("int64")
-                for s in funnel
-            ]
-        )
-        if len(first)
-        else np.empty((0, len(funnel)), dtype="int64")
+    r = _reach(stage_history, model, leads)
+    out = pd.DataFrame(
+        {s: r.times(r.reached[:, i]).array for i, s in enumerate(model.funnel)},
+        index=r.ids,
     )
-    ints = np.where(ints == nat, big, ints)
-    later_min = np.minimum.accumulate(ints[:, ::-1], axis=1)[:, ::-1]
-    reached = np.where(ints != big, ints, later_min)
-    reached = np.where(reached == big, nat, reached).view("datetime64[us]")
-    index = pd.Index(first.index, name="lead_id")
-    return pd.DataFrame(
-        {
-            s: pd.Series(reached[:, i], index=index).dt.tz_localize("UTC")
-            for i, s in enumerate(funnel)
-        },
-        index=index,
-    )
+    return out
+
+
+def _positions(values: pd.Series, keys: Sequence[str] | pd.Index) -> np.ndarray:
+    """Position of each value in ``keys`` (-1 when absent), factorising the values once."""
+    codes, uniques = pd.factorize(values)
+    index = keys if isinstance(keys, pd.Index) else pd.Index(list(keys))
+    lookup = np.append(index.get_indexer(pd.Index(uniques)), -1)
+    return lookup[codes]  # code -1 (missing value) picks the appended -1
+
+
+_NAT = np.iinfo("int64").min
+_BIG = np.iinfo("int64").max
+
+
+def _utc_int(col: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch (UTC) as int64, missing values as the largest int64."""
+    arr = _utc_column(col).dt.tz_localize(None).to_numpy("datetime64[us]").view("int64")
+    return np.where(arr == _NAT, _BIG, arr)
 
 
 def _utc_column(col: pd.Series) -> pd.Series:
@@ -491,17 +525,67 @@ def response_times(
     when the table has no ``side``).
     """
     sh = crm.require("stage_history", "response_times")
-    acts = _sales_activities(crm.require("activities", "response_times"))
+    acts = crm.require("activities", "response_times")
     model = crm.stage_model
     stage = _stage_key(model, from_role)
     when = _as_of(as_of, (sh, "entered_at"), (acts, "at"))
-    reach = reach_times(sh, model)[stage]
-    start = reach[reach.notna() & (reach <= when)].rename("start_at")
-    pairs = acts[["lead_id", "at"]].merge(start, left_on="lead_id", right_index=True)
-    pairs = pairs.loc[(pairs["at"] >= pairs["start_at"]) & (pairs["at"] <= when)]
-    first = pairs.groupby("lead_id")["at"].min().rename("first_touch_at")
-    out = start.to_frame().join(first, how="left").reset_index()
-    out["touched"] = out["first_touch_at"].notna()
+    r = _reach(sh, model)
+    return _response_frame(
+        r,
+        r.reached[:, model.funnel.index(stage)],
+        acts,
+        when,
+        business_hours=business_hours,
+        tz=tz,
+        open_hour=open_hour,
+        close_hour=close_hour,
+        holiday_country=holiday_country,
+    )
+
+
+def _first_touch(
+    r: _Reach, start: np.ndarray, acts: pd.DataFrame, when: pd.Timestamp
+) -> np.ndarray:
+    """Per lead row of ``r``: first sales touch at or after ``start`` and by ``when``."""
+    acts = _sales_activities(acts)
+    lead = _positions(acts["lead_id"], r.ids)
+    at = _utc_int(acts["at"])
+    ok = lead >= 0
+    lead, at = lead[ok], at[ok]
+    begin = start[lead]
+    ok = (begin != _BIG) & (at >= begin) & (at <= _ts_int(when))
+    out = np.full(len(r.ids), _BIG, dtype="int64")
+    np.minimum.at(out, lead[ok], at[ok])
+    return out
+
+
+def _ts_int(ts: pd.Timestamp) -> int:
+    """A timestamp as microseconds since the epoch (``Timestamp.value`` is nanoseconds)."""
+    return int(ts.value // 1_000)
+
+
+def _response_frame(
+    r: _Reach,
+    start: np.ndarray,
+    acts: pd.DataFrame,
+    when: pd.Timestamp,
+    *,
+    business_hours: bool = False,
+    tz: str = "UTC",
+    open_hour: float = 9.0,
+    close_hour: float = 18.0,
+    holiday_country: str | None = None,
+) -> pd.DataFrame:
+    rows = np.flatnonzero((start != _BIG) & (start <= _ts_int(when)))
+    touch = _first_touch(r, start, acts, when)[rows]
+    out = pd.DataFrame(
+        {
+            "lead_id": r.ids[rows],
+            "start_at": r.times(start[rows]).array,
+            "first_touch_at": r.times(touch).array,
+        }
+    )
+    out["touched"] = touch != _BIG
     if business_hours:
         years = range(out["start_at"].min().year, when.year + 1) if len(out) else []
         out["hours"] = business_hours_between(
@@ -513,7 +597,7 @@ def response_times(
             holidays=holiday_dates(holiday_country, list(years)),
         )
     else:
-        out["hours"] = (out["first_touch_at"] - out["start_at"]) / HOUR
+        out["hours"] = np.where(out["touched"], (touch - start[rows]) / 3.6e9, np.nan)
     return out
 
 
@@ -574,28 +658,51 @@ def _quantiles(values: pd.Series) -> dict[str, float] | None:
     return {"median": float(q[0]), "p75": float(q[1]), "p90": float(q[2]), "n": len(v)}
 
 
-def _stale(crm: CrmData, when: pd.Timestamp) -> pd.DataFrame:
-    """Open stage visits and deals older than ``STALE_FACTOR`` x the median completed time."""
+def _stage_position(model: StageModel, role: str) -> int:
+    """Position of the stage playing ``role`` in ``model.stages`` (-2 when there is none)."""
+    key = model.role(role)
+    return model.stages.index(key) if key in model.stages else -2
+
+
+def _stale(crm: CrmData, r: _Reach, sh: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
+    """Open stage visits and deals older than ``STALE_FACTOR`` x the median completed time.
+
+    A visit ends at its ``exited_at`` or, when blank, at the lead's next stage entry.
+    """
     cols = ["kind", "id", "stage", "days_open", "usual_days"]
     parts: list[pd.DataFrame] = []
-    sh = crm.stage_history
-    model = crm.stage_model
-    if sh is not None and len(sh):
-        terminal = {model.role("won"), *model.exits}
-        visits = sh.loc[sh["entered_at"] <= when, ["lead_id", "stage", "entered_at"]].copy()
-        order = {stage: i for i, stage in enumerate(model.stages)}
-        visits["order"] = visits["stage"].map(order).fillna(len(order))
-        visits = visits.sort_values(["lead_id", "entered_at", "order"], kind="stable")
-        nxt = visits.groupby("lead_id")["entered_at"].shift(-1)
-        exited = sh.loc[visits.index, "exited_at"] if "exited_at" in sh else nxt
-        visits["left"] = exited.where(exited.notna(), nxt)
-        visits["dur"] = (visits["left"] - visits["entered_at"]) / DAY
-        usual = visits.loc[visits["left"].notna()].groupby("stage")["dur"].median()
-        current = visits.loc[visits["left"].isna() & ~visits["stage"].isin(terminal)].copy()
-        current["days_open"] = (when - current["entered_at"]) / DAY
-        current["usual_days"] = current["stage"].map(usual).astype(float)
-        hit = current.loc[current["days_open"] > STALE_FACTOR * current["usual_days"]]
-        parts.append(hit.assign(kind="lead").rename(columns={"lead_id": "id"})[cols])
+    day_us = 86_400e6
+    n_funnel = len(model_funnel := crm.stage_model.funnel)
+    rows = np.flatnonzero((r.row_lead >= 0) & (r.row_stage >= 0))
+    if len(rows):
+        lead, st, tm = r.row_lead[rows], r.row_stage[rows], r.row_time[rows]
+        order = np.lexsort((st, tm, lead))
+        lead, st, tm, rows = lead[order], st[order], tm[order], rows[order]
+        same_next = np.r_[lead[1:] == lead[:-1], False]
+        nxt = np.where(same_next, np.r_[tm[1:], _BIG], _BIG)
+        if "exited_at" in sh:
+            ex = _utc_int(sh["exited_at"])[rows]
+            left = np.where(ex != _BIG, ex, nxt)
+        else:
+            left = nxt
+        done = left != _BIG
+        usual = pd.Series((left[done] - tm[done]) / day_us).groupby(st[done]).median()
+        won = model_funnel.index(crm.stage_model.role("won"))
+        current = ~done & (st < n_funnel) & (st != won)
+        usual_days = usual.reindex(st[current]).to_numpy(dtype=float)
+        days_open = (_ts_int(when) - tm[current]) / day_us
+        hit = days_open > STALE_FACTOR * usual_days
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": "lead",
+                    "id": r.ids[lead[current][hit]],
+                    "stage": np.asarray(crm.stage_model.stages, dtype=object)[st[current][hit]],
+                    "days_open": days_open[hit],
+                    "usual_days": usual_days[hit],
+                }
+            )
+        )
     opps = crm.opportunities
     if opps is not None and len(opps) and "closed_at" in opps:
         closed = opps.loc[opps["outcome"] != "open"]
@@ -608,10 +715,11 @@ def _stale(crm: CrmData, when: pd.Timestamp) -> pd.DataFrame:
         parts.append(
             hit.assign(kind="deal", stage=stage).rename(columns={"opportunity_id": "id"})[cols]
         )
+    parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True).sort_values(
-        "days_open", ascending=False, ignore_index=True
+        ["days_open", "id"], ascending=[False, True], ignore_index=True
     )
 
 
@@ -634,54 +742,61 @@ def handoff_metrics(
     model = crm.stage_model
     when = _as_of(as_of, (sh, "entered_at"))
     sh = sh.loc[sh["entered_at"] <= when]
-    reach = reach_times(sh, model)
-    mql = model.role("mql")
-    mql_at = reach[mql].dropna()
-    n_mql = len(mql_at)
+    r = _reach(sh, model)
+    n_funnel = len(model.funnel)
+    j_mql = model.funnel.index(model.role("mql"))
+    mql_t = r.reached[:, j_mql]
+    is_mql = mql_t != _BIG
+    n_mql = int(is_mql.sum())
     notes: dict[str, str] = {}
 
     sal = model.role("sal")
     accepted = acc_rate = acc_ci = None
-    if sal is None or sal not in reach:
+    if sal is None or sal not in model.funnel:
         notes["acceptance_rate"] = "funnel.note_no_sal"
     else:
-        accepted = int(reach.loc[mql_at.index, sal].notna().sum())
+        accepted = int((r.reached[is_mql, model.funnel.index(sal)] != _BIG).sum())
         lo, hi = wilson(accepted, n_mql)
         acc_rate = accepted / n_mql if n_mql else None
         acc_ci = (float(lo), float(hi)) if n_mql else None
 
-    rej_stage = model.role("rejected")
-    rej = sh.loc[sh["stage"] == rej_stage] if rej_stage else sh.iloc[:0]
-    rej = rej.merge(mql_at.rename("mql_at"), left_on="lead_id", right_index=True)
-    rej = rej.loc[rej["entered_at"] >= rej["mql_at"]].sort_values("entered_at")
-    rej = rej.drop_duplicates("lead_id")
-    n_rej = len(rej)
+    # history rows after the lead's MQL time (for MQLs only)
+    lead_ok = r.row_lead >= 0
+    row_mql = np.where(lead_ok, mql_t[np.where(lead_ok, r.row_lead, 0)], _BIG)
+    after_mql = lead_ok & (row_mql != _BIG) & (r.row_time >= row_mql)
+
+    rej_pos = _stage_position(model, "rejected")
+    rej_rows = np.flatnonzero(after_mql & (r.row_stage == rej_pos))
+    order = np.lexsort((r.row_time[rej_rows], r.row_lead[rej_rows]))
+    rej_rows = rej_rows[order]
+    _, first_idx = np.unique(r.row_lead[rej_rows], return_index=True)
+    rej_rows = rej_rows[first_idx]  # the first rejection of each lead
+    n_rej = len(rej_rows)
     lo, hi = wilson(n_rej, n_mql)
-    reasons_src = rej["reason"] if "reason" in rej else pd.Series(MISSING, index=rej.index)
+    if "reason" in sh:
+        reasons_src = sh["reason"].iloc[rej_rows].reset_index(drop=True)
+    else:
+        reasons_src = pd.Series(MISSING, index=range(n_rej), dtype="str")
     reasons = reasons_src.fillna(MISSING).value_counts().rename_axis("reason").reset_index(name="n")
     reasons["share"] = reasons["n"] / n_rej if n_rej else np.nan
 
-    rec_stage = model.role("recycled")
-    rec = sh.loc[sh["stage"] == rec_stage] if rec_stage else sh.iloc[:0]
-    loops = rec.groupby("lead_id").size().clip(upper=RECYCLE_CAP)
-    loop_tab = loops.value_counts().reindex(range(1, RECYCLE_CAP + 1), fill_value=0)
+    rec_pos = _stage_position(model, "recycled")
+    per_lead = np.bincount(r.row_lead[lead_ok & (r.row_stage == rec_pos)], minlength=len(r.ids))
+    loops = np.minimum(per_lead[per_lead > 0], RECYCLE_CAP)
     loop_tab = pd.DataFrame(
         {
-            "loops": [str(i) if i < RECYCLE_CAP else f"{RECYCLE_CAP}+" for i in loop_tab.index],
-            "leads": loop_tab.to_numpy(dtype="int64"),
+            "loops": [
+                str(i) if i < RECYCLE_CAP else f"{RECYCLE_CAP}+" for i in range(1, RECYCLE_CAP + 1)
+            ],
+            "leads": np.bincount(loops, minlength=RECYCLE_CAP + 1)[1:].astype("int64"),
         }
     )
 
     # progressed beyond MQL, or took any exit after it
-    pos = model.funnel.index(mql)
-    later = list(model.funnel[pos + 1 :])
-    progressed = reach.loc[mql_at.index, later].notna().any(axis=1) if later else False
-    ex = sh.loc[sh["stage"].isin(model.exits)].merge(
-        mql_at.rename("mql_at"), left_on="lead_id", right_index=True
-    )
-    exited_ids = set(ex.loc[ex["entered_at"] >= ex["mql_at"], "lead_id"])
-    exited = mql_at.index.isin(list(exited_ids))
-    open_mql = ~np.asarray(progressed) & ~exited
+    progressed = (r.reached[:, j_mql + 1 :] != _BIG).any(axis=1)
+    exited = np.zeros(len(r.ids), dtype=bool)
+    exited[r.row_lead[after_mql & (r.row_stage >= n_funnel)]] = True
+    open_mql = is_mql & ~progressed & ~exited
     no_disposition = int(open_mql.sum())
 
     never_worked = None
@@ -698,24 +813,19 @@ def handoff_metrics(
                 close_hour=sla.close_hour,
                 holiday_country=sla.holiday_country,
             )
-        rt = response_times(crm, from_role="mql", as_of=when, **kw)
-        touched = rt.set_index("lead_id")["touched"].reindex(mql_at.index, fill_value=False)
-        never_worked = int((open_mql & ~touched.to_numpy()).sum())
+        rt = _response_frame(r, mql_t, crm.activities, when, **kw)
+        touched = np.zeros(len(r.ids), dtype=bool)
+        touched[np.flatnonzero(is_mql)] = rt["touched"].to_numpy()
+        never_worked = int((open_mql & ~touched).sum())
         resp = _quantiles(rt["hours"])
     else:
         notes["never_worked"] = "funnel.note_no_activities"
         notes["response_hours"] = "funnel.note_no_activities"
 
-    skipped_rows = []
-    present = sh.loc[sh["stage"].isin(model.funnel)].groupby(["lead_id", "stage"]).size()
-    present = present.unstack("stage").reindex(columns=list(model.funnel)).notna()
-    present = present.reindex(reach.index, fill_value=False)
-    reached = reach.notna()
-    for stage in model.funnel[1:-1]:
-        skipped_rows.append(
-            {"stage": stage, "leads": int((reached[stage] & ~present[stage]).sum())}
-        )
-    skipped = pd.DataFrame(skipped_rows, columns=["stage", "leads"])
+    skipped_n = ((r.reached != _BIG) & (r.first == _BIG)).sum(axis=0)
+    skipped = pd.DataFrame(
+        {"stage": list(model.funnel[1:-1]), "leads": skipped_n[1:-1].astype("int64")}
+    )
 
     breaches = None
     if sla is not None:
@@ -738,7 +848,7 @@ def handoff_metrics(
         never_worked=never_worked,
         no_disposition=no_disposition,
         skipped_stages=skipped,
-        stale=_stale(crm, when),
+        stale=_stale(crm, r, sh, when),
         response_hours=resp,
         response_basis=basis,
         breaches=breaches,

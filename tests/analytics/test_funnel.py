@@ -281,3 +281,13 @@ def test_bottlenecks_rank_by_lost_value(crm):
     assert out["explanation"].str.len().gt(20).all()
     # default value per won deal: the mean won amount (one won deal of 1000)
     assert fn.bottlenecks(crm, as_of=AS_OF)["lost_value"].iloc[0] == pytest.approx(1000.0)
+
+
+def test_response_times_respect_as_of(crm):
+    rt = fn.response_times(crm, as_of="2026-01-04 03:00").set_index("lead_id")
+    assert set(rt.index) == {"L1", "L2"}  # the others become MQLs later
+    assert rt["touched"].to_dict() == {"L1": True, "L2": False}
+    assert rt.loc["L1", "hours"] == pytest.approx(2.0) and np.isnan(rt.loc["L2", "hours"])
+    later = fn.response_times(crm, as_of=AS_OF).set_index("lead_id")
+    assert later.loc["L2", "hours"] == pytest.approx(30.0)
+    assert not later.loc["L4", "touched"]  # only a marketing touch
