@@ -18,7 +18,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,10 +178,28 @@ def show_figure(fig: Any, run_dir: str | Path, name: str) -> Path:
 
     from helpers.plotting import save_figure
 
-    path = save_figure(fig, Path(run_dir) / "figures" / f"{name}.png")
-    plt.close(fig)
+    try:
+        path = save_figure(fig, Path(run_dir) / "figures" / f"{name}.png")
+    finally:
+        plt.close(fig)
     display(Image(data=path.read_bytes(), format="png"))
     return path
+
+
+def show_chart(draw: Callable[[], Any], run_dir: str | Path, name: str, lang: str) -> Path | None:
+    """Draw a chart with ``draw()`` and show it (see :func:`show_figure`).
+
+    A chart a plotting function cannot draw on this data (``ValueError``: e.g. an interval it
+    cannot show) is reported in one plain sentence instead of stopping the whole report.
+    """
+    import matplotlib.pyplot as plt
+
+    try:
+        return show_figure(draw(), run_dir, name)
+    except ValueError as exc:  # raised while building or while rendering the figure
+        plt.close("all")
+        say(t("notebooks.common.figure_failed", lang, reason=str(exc)))
+        return None
 
 
 def show_table(
