@@ -43,6 +43,11 @@ def normalise_label(text: str) -> str:
     return re.sub(r"[\s_]+", " ", str(text).strip().lower())
 
 
+def stage_key(text: str) -> str:
+    """A stage key as written in a model: lower-case, words joined by underscores."""
+    return normalise_label(text).replace(" ", "_")
+
+
 @dataclass(frozen=True)
 class StageModel:
     """Ordered funnel stages, side exits, role assignments and label aliases."""
@@ -74,8 +79,9 @@ class StageModel:
         if label is None:
             return None
         norm = normalise_label(str(label))
-        if norm in self.stages:
-            return norm
+        key = norm.replace(" ", "_")
+        if key in self.stages:
+            return key
         return self.aliases.get(norm)
 
     def funnel_between(self, start: str, end: str) -> tuple[str, ...]:
@@ -103,10 +109,10 @@ def _stage_entries(raw: Any, section: str, source: str) -> list[tuple[str, list[
     out = []
     for item in raw:
         if isinstance(item, str):
-            out.append((normalise_label(item), []))
+            out.append((stage_key(item), []))
         elif isinstance(item, dict) and "key" in item:
             aliases = item.get("aliases") or []
-            out.append((normalise_label(item["key"]), [normalise_label(a) for a in aliases]))
+            out.append((stage_key(item["key"]), [normalise_label(a) for a in aliases]))
         else:
             raise StageModelError(f"each entry of '{section}' needs a 'key'", source)
     return out
@@ -128,7 +134,7 @@ def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> 
     for key, names in funnel + exits:
         for name in names:
             aliases.setdefault(name, key)
-    roles = {str(r): normalise_label(s) for r, s in (data.get("roles") or {}).items()}
+    roles = {str(r): stage_key(s) for r, s in (data.get("roles") or {}).items()}
     if not roles:
         roles = {r: r for r in ROLES if r in keys}
     unknown_roles = sorted(set(roles) - set(ROLES))

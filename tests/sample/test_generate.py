@@ -20,7 +20,7 @@ BEFORE = {
     "mql": {"lead"},
     "sal": {"mql"},
     "rejected": {"mql"},
-    "never worked": {"mql"},
+    "never_worked": {"mql"},
     "sql": {"sal"},
     "opportunity": {"sql"},
     "won": {"opportunity"},
@@ -43,7 +43,7 @@ def _check_stage_order(sh: pd.DataFrame, leads: pd.DataFrame) -> None:
         assert (prior[has].notna().sum(axis=1) >= 1).all(), f"{stage} without any of {before}"
         late_enough = wide.loc[has, stage] >= prior[has].max(axis=1)
         assert late_enough.all(), f"{stage} before its predecessor"
-    exits = wide.reindex(columns=["sal", "rejected", "never worked"]).notna().sum(axis=1)
+    exits = wide.reindex(columns=["sal", "rejected", "never_worked"]).notna().sum(axis=1)
     assert (exits <= 1).all()
     assert (wide.reindex(columns=["won", "lost"]).notna().sum(axis=1) <= 1).all()
     # exited_at is the next stage's entry, and the last visit of a lead is still open

@@ -466,7 +466,7 @@ class _Generator:
             ),
         ]
         idx, stage, at, why, rank = [], [], [], [], []
-        model = load_stage_model("default")  # keys as the model spells them ("never worked")
+        model = load_stage_model("default")  # keys as the model spells them
         stage_vocab = list(order)
         for name, mask, t, r in parts:
             keep = np.flatnonzero(mask & (t < end))
