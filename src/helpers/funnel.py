@@ -1048,11 +1048,13 @@ def response_time_effect(
     if len(y) < 10 or y.nunique() < 2:
         raise KitError("funnel.too_few_for_model", n=len(y))
     try:
-        fit = Logit(y, x).fit(method="newton", disp=False, maxiter=100)
+        exog = np.ascontiguousarray(x.to_numpy(dtype=float))
+        fit = Logit(y.to_numpy(), exog).fit(method="newton", disp=False, maxiter=100)
     except (np.linalg.LinAlgError, ValueError) as exc:  # singular design or separation
         raise KitError("funnel.too_few_for_model", n=len(y)) from exc
-    b = float(fit.params["log1p_hours"])
-    lo, hi = (float(v) for v in fit.conf_int().loc["log1p_hours"])
+    k = x.columns.get_loc("log1p_hours")
+    b = float(fit.params[k])
+    lo, hi = (float(v) for v in fit.conf_int()[k])
     bins = data.assign(
         bin=pd.cut(
             data["hours"],
@@ -1075,7 +1077,7 @@ def response_time_effect(
         coefficient_ci=(lo, hi),
         odds_ratio=float(np.exp(b)),
         odds_ratio_ci=(float(np.exp(lo)), float(np.exp(hi))),
-        p_value=float(fit.pvalues["log1p_hours"]),
+        p_value=float(fit.pvalues[k]),
         controls=tuple(used),
         bins=tab,
     )
