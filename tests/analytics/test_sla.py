@@ -241,3 +241,24 @@ def test_results_serialise_to_json_and_say_what_is_missing():
         "attempts": "funnel.note_no_activities",
     }
     assert set(c.breaches["rule"]) == {"decision"}
+
+
+def test_hubspot_model_without_sal_flows_through_rates_and_reverse_funnel():
+    crm = tiny_crm("hubspot")  # the 'sal' rows are not a HubSpot stage and are ignored
+    rates = sla.rates_from_history(crm, as_of=AS_OF)
+    assert set(rates.rates) == {
+        "lead_to_mql",
+        "mql_to_sql",
+        "sql_to_opportunity",
+        "opportunity_to_won",
+    }
+    assert rates.rates["mql_to_sql"] == pytest.approx(3 / 5)
+    rf = sla.reverse_funnel(10_000, 1.0, 1_000, rates)  # 10 won -> 20 opps -> 30 SQL -> 50 MQL
+    assert rf.stages == ("lead", "mql", "sql", "opportunity", "won") and rf.skipped == ("sal",)
+    assert rf.rounded["mql"] == 50 and rf.rounded["lead"] == 60
+    lo, hi = rf.range["mql"]
+    assert lo < 50 < hi
+    # without a SAL stage, acceptance is the SQL entry: L1 became SQL 72 h after MQL
+    c = sla.sla_compliance(crm, sla.SlaTerms(mql_per_month=2, decision_hours=48), as_of=AS_OF)
+    decision = c.breaches.loc[c.breaches["rule"] == "decision"].set_index("lead_id")["by"]
+    assert decision["L1"] == pytest.approx(24.0)
