@@ -8,13 +8,13 @@ working directory; it is never written into any output.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 KEY_ENV = "SMARKETING_PSEUDONYM_KEY"
@@ -44,17 +44,20 @@ def normalise_for_hash(values: pd.Series) -> pd.Series:
 
 
 def tokens(values: pd.Series, key: bytes) -> pd.Series:
-    """Keyed-hash tokens for ``values``; blanks stay missing."""
+    """Keyed-hash tokens for ``values``; blanks stay missing. Each distinct value is hashed once."""
     text = normalise_for_hash(values)
-    blank = text.isna() | (text == "")
-    uniques = pd.unique(text[~blank])  # hash each distinct value once
-    digest = {
-        u: PREFIX + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:TOKEN_CHARS]
-        for u in uniques
-    }
-    out = text.map(digest)
-    out[blank] = pd.NA
-    return out.astype("str")
+    codes, uniques = pd.factorize(text.where(text != ""))
+    digests = np.array(
+        [
+            PREFIX + hmac.digest(key, u.encode("utf-8"), "sha256").hex()[:TOKEN_CHARS]
+            for u in np.asarray(uniques, dtype=object).tolist()
+        ],
+        dtype=object,
+    )
+    out = np.full(len(text), None, dtype=object)
+    found = codes >= 0
+    out[found] = digests[codes[found]]
+    return pd.Series(out, index=values.index, dtype="str")
 
 
 EMAIL_PATTERN = r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}"

@@ -185,19 +185,25 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberPa
         return NumberParse(floats, none, none)
     text = values.astype("str").str.strip()
     blank = text.isna() | (text == "")
-    currency = text.str.contains(CURRENCY_RE, regex=True, na=False)
+    arr = _arrow(text)
+    plain = _mask(arr, r"^-?\d+(?:\.\d+)?$", index)
+    thousands_only = decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()
+    if (plain | blank).all() and not thousands_only:  # the common case: nothing to clean
+        floats = pd.to_numeric(text, errors="coerce").astype("float64")
+        none = pd.Series(False, index=index)
+        return NumberParse(floats, none, none)
+    currency = _mask(arr, CURRENCY_RE, index)
     if currency.any():
         text = text.str.replace(CURRENCY_RE, "", regex=True)
     text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
-    has_comma = text.str.contains(",", regex=False, na=False)
-    has_dot = text.str.contains(".", regex=False, na=False)
-    both = has_comma & has_dot
-    comma_last = text.str.rfind(",") > text.str.rfind(".")
-    comma_decimal_evidence = (both & comma_last).any() or text.str.contains(
-        r",(?:\d{1,2}|\d{4,})$", regex=True, na=False
+    arr = _arrow(text)
+    both = _mask(arr, ",", index) & _mask(arr, r"\.", index)
+    comma_last = _mask(arr, r",[^.]*$", index)
+    comma_decimal_evidence = (both & comma_last).any() or _mask(
+        arr, r",(?:\d{1,2}|\d{4,})$", index
     ).any()
-    dot_decimal_evidence = (both & ~comma_last).any() or text.str.contains(
-        r"\.(?:\d{1,2}|\d{4,})$", regex=True, na=False
+    dot_decimal_evidence = (both & ~comma_last).any() or _mask(
+        arr, r"\.(?:\d{1,2}|\d{4,})$", index
     ).any()
     if comma_decimal_evidence and not dot_decimal_evidence:
         comma = True

@@ -15,7 +15,8 @@ def formula_mask(values: pd.Series) -> pd.Series:
     starts = values.str.contains(FORMULA_RE, regex=True, na=False)
     if not starts.any():  # the usual case: skip the slower number test
         return starts
-    return starts & ~values.str.fullmatch(NUMBER_LIKE, na=False)
+    number = values[starts].str.contains(NUMBER_LIKE, regex=True, na=False)
+    return starts & ~number.reindex(values.index, fill_value=False)
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:

@@ -103,10 +103,16 @@ def _drop_blank_required(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFr
 
 def _drop_duplicates(ck: Checker, table: str, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     data_cols = [c for c in df.columns if c not in INTERNAL]
-    exact = df.duplicated(subset=data_cols, keep="first")
-    if exact.any():
-        ck.add("warning", "duplicate_rows", table, df, exact, key[0])
-        df = df[~exact]
+    # exact copies can only be among rows sharing the key: compare whole rows only there
+    present = [k for k in key if k in df]
+    maybe = df.duplicated(subset=present, keep=False) if present else pd.Series(True, df.index)
+    if maybe.any():
+        exact = (
+            df[maybe].duplicated(subset=data_cols, keep="first").reindex(df.index, fill_value=False)
+        )
+        if exact.any():
+            ck.add("warning", "duplicate_rows", table, df, exact, key[0])
+            df = df[~exact]
     if all(k in df for k in key):
         dup = df.duplicated(subset=key, keep="first")
         if dup.any():
