@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
@@ -286,7 +287,7 @@ def _prepare(panel: pd.DataFrame, starts: Mapping[str, Any]) -> tuple[pd.DataFra
     if (df.loc[treated, "g"] < 1).any():
         raise KitError("impact.no_pre_period")
     df["d"] = (treated & (df["t"] >= df["g"])).astype(float)
-    return df.reset_index(drop=True), periods
+    return df.sort_values(["unit", "t"], kind="stable").reset_index(drop=True), periods
 
 
 def did_effect(
@@ -320,7 +321,11 @@ def did_effect(
     metric = metric or panel.attrs.get("metric", "")
     df, periods = _prepare(panel, starts)
     stacked = _stack(df)
-    est, low, high, p, inference = _twfe(stacked, weighted, alpha, n_boot, seed)
+    # Many small matrix products: one BLAS thread is much faster than oversubscribed threads.
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(invalid="ignore"):
+        est, low, high, p, inference = _twfe(stacked, weighted, alpha, n_boot, seed)
+        check = _placebo_check(stacked, weighted, alpha, n_boot, seed)
+        events = _event_study(stacked, weighted, alpha, window)
     staggered = stacked["stack"].nunique() > 1
     return EffectResult(
         method="staggered" if staggered else "did",
@@ -330,14 +335,14 @@ def did_effect(
         ci_high=high,
         p_value=p,
         inference=inference,
-        check=_placebo_check(stacked, weighted, alpha, n_boot, seed),
+        check=check,
         assumptions=("parallel_trends", "no_anticipation", "no_spillover"),
         n_units=df["unit"].nunique(),
         n_treated=df.loc[df["g"].notna(), "unit"].nunique(),
         n_periods=len(periods),
         alpha=alpha,
         start=pd.Timestamp(periods[int(df["g"].min())]),
-        event_study=_event_study(stacked, weighted, alpha, window),
+        event_study=events,
     )
 
 
@@ -389,7 +394,7 @@ def _twfe(
     x = _design(df, ["d"])
     y = df["value"].to_numpy(float)
     w = df["n"].to_numpy(float) if weighted else np.ones(len(df))
-    groups = pd.factorize(df["cluster"])[0]
+    groups = pd.factorize(df["cluster"], sort=True)[0]
     fit = sm.WLS(y, x, weights=w).fit(cov_type="cluster", cov_kwds={"groups": groups})
     est = float(fit.params[0])
     n_clusters = int(groups.max() + 1)
@@ -471,7 +476,7 @@ def _event_study(df: pd.DataFrame, weighted: bool, alpha: float, window: int) ->
     keep = [nm for _, nm in names if data[nm].sum() > 0]
     w = data["n"].to_numpy(float) if weighted else np.ones(len(data))
     fit = sm.WLS(data["value"].to_numpy(float), _design(data, keep), weights=w).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["cluster"])[0]}
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["cluster"], sort=True)[0]}
     )
     ci = fit.conf_int(alpha)
     rows = [{"event_time": -1, "estimate": 0.0, "ci_low": 0.0, "ci_high": 0.0}]
@@ -507,8 +512,10 @@ def _its_fit(
     if seasonal and start_t >= 24:
         data["month"] = pd.DatetimeIndex(series.index).month.astype(str)
         formula += " + C(month)"
-    lags = maxlags if maxlags is not None else max(1, int(4 * (n / 100) ** (2 / 9)))
-    fit = smf.ols(formula, data=data).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    lags = 1 if maxlags is None else maxlags
+    fit = smf.ols(formula, data=data).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
+    )
     names = list(fit.params.index)
     contrast = np.zeros(len(names))
     post_rows = data["post"] == 1
@@ -531,7 +538,10 @@ def interrupted_time_series(
     ``series`` is indexed by period start dates (one value per period, e.g. a column of
     :func:`outcome_panel` for one unit or the whole company). The model has a trend, a level
     change and a slope change at ``start``, month-of-year effects when there are two years of
-    data, and Newey-West (HAC) errors for autocorrelation. The estimate is the average gap
+    data, and Newey-West (HAC) errors with a small-sample correction and t quantiles
+    (``maxlags`` 1 by default: in simulations of 4-year monthly series, more lags made the
+    intervals too narrow; strongly autocorrelated residuals still make them optimistic, a
+    known limit of HAC errors on short series). The estimate is the average gap
     between what was observed after the start and the extrapolated pre-start trend. The check
     refits on pre-start data only with a fake start half-way through it.
     """
