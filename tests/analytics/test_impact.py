@@ -259,7 +259,11 @@ def test_property_no_effect_in_parallel_panel_gives_zero(data, n_treated):
     levels, shocks = data
     dates = pd.date_range("2025-01-01", periods=len(shocks), freq="MS")
     panel = pd.DataFrame(
-        [(f"u{i}", d, lv + sh, 1) for i, lv in enumerate(levels) for d, sh in zip(dates, shocks)],
+        [
+            (f"u{i}", d, lv + sh, 1)
+            for i, lv in enumerate(levels)
+            for d, sh in zip(dates, shocks, strict=True)
+        ],
         columns=["unit", "period", "value", "n"],
     )
     starts = {f"u{i}": dates[len(dates) // 2] for i in range(min(n_treated, len(levels) - 1))}
