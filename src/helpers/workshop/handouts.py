@@ -23,9 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers import funnel
+from helpers.assessment import Instrument, SurveyScores, WordScores, load_instrument
 from helpers.errors import MissingTableError
 from helpers.messages import LANGUAGES, current_language, t
 from helpers.model import CrmData
+from helpers.personas import CARD_LISTS, PersonaCard, render_card_html, render_card_markdown
+from helpers.sla import SlaTerms, sla_document
 from helpers.workshop import PROJECT_ROOT
 
 HANDOUTS: tuple[str, ...] = ("persona_card", "sla_template", "questionnaire", "word_exercise")
@@ -77,8 +81,6 @@ def _lines(n: int) -> str:
 
 def persona_card_handout(lang: str = "en") -> str:
     """A blank persona card: the same fields as ``helpers.personas.PersonaCard``."""
-    from helpers.personas import CARD_LISTS
-
     title = t("workshop.handouts.persona_title", lang)
     parts = [
         f"<h1>{_e(title)}</h1>",
@@ -115,10 +117,8 @@ def sla_template_handout(lang: str = "en") -> str:
     return page(title, body, lang)
 
 
-def questionnaire_handout(lang: str = "en", instrument: Any = None) -> str:
+def questionnaire_handout(lang: str = "en", instrument: Instrument | None = None) -> str:
     """The alignment questionnaire: every statement of the instrument with a 1-5 scale."""
-    from helpers.assessment import load_instrument
-
     instrument = instrument or load_instrument()
     title = t("workshop.handouts.questionnaire_title", lang)
     scale = range(instrument.scale_min, instrument.scale_max + 1)
@@ -214,27 +214,21 @@ def write_takehome(out_dir: str | Path, name: str, markdown: str, lang: str = "e
     ]
 
 
-def persona_cards_html(cards: Sequence[Any], lang: str = "en") -> str:
+def persona_cards_html(cards: Sequence[PersonaCard], lang: str = "en") -> str:
     """The room's persona cards on one printable page (``helpers.personas.render_card_html``)."""
-    from helpers.personas import render_card_html
-
     title = t("workshop.takehome.persona_title", lang)
     body = f"<h1>{_e(title)}</h1>" + "\n".join(render_card_html(c, lang) for c in cards)
     return page(title, body, lang)
 
 
-def persona_cards_markdown(cards: Sequence[Any], lang: str = "en") -> str:
+def persona_cards_markdown(cards: Sequence[PersonaCard], lang: str = "en") -> str:
     """The room's persona cards as Markdown (``helpers.personas.render_card_markdown``)."""
-    from helpers.personas import render_card_markdown
-
     title = t("workshop.takehome.persona_title", lang)
     return f"# {title}\n\n" + "\n".join(render_card_markdown(c, lang) for c in cards)
 
 
-def sla_takehome(terms: Any, lang: str = "en") -> str:
+def sla_takehome(terms: SlaTerms, lang: str = "en") -> str:
     """The agreed SLA (``helpers.sla.sla_document``) with signature lines."""
-    from helpers.sla import sla_document
-
     return (
         sla_document(terms, lang).rstrip("\n")
         + "\n\n"
@@ -295,7 +289,9 @@ PLAN_METRICS: tuple[tuple[str, str, str], ...] = (
 
 
 def baseline_metrics(
-    crm: CrmData | None = None, survey_scores: Any = None, word_scores: Any = None
+    crm: CrmData | None = None,
+    survey_scores: SurveyScores | None = None,
+    word_scores: WordScores | None = None,
 ) -> pd.DataFrame:
     """Today's value of every metric of the measurement plan, with its interval when known.
 
@@ -304,8 +300,6 @@ def baseline_metrics(
     Funnel rates come from entry cohorts (``helpers.funnel.cohort_conversion``), acceptance and
     response time from ``helpers.funnel.handoff_metrics``.
     """
-    from helpers import funnel
-
     nan = float("nan")
     rows: list[dict[str, Any]] = []
 

@@ -19,9 +19,14 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
+from helpers import assessment, funnel, personas, sla
+from helpers.assessment import Instrument, Lexicon, SurveyScores, WordScores
 from helpers.errors import KitError
 from helpers.messages import t
 from helpers.model import CrmData
+from helpers.personas import PersonaCard
+from helpers.plotting.funnel import plot_funnel
+from helpers.sla import CapacityVerdict, ReverseFunnel, SlaTerms, StageRates
 
 # --------------------------------------------------------------------------------------------
 # the tool container
@@ -117,8 +122,6 @@ def explore_funnel(
     crm: CrmData, column: str | None = None, value: str | None = None, lang: str = "en"
 ) -> FunnelView:
     """Funnel summary and ranked bottlenecks of one segment (``helpers.funnel``)."""
-    from helpers import funnel
-
     part = filter_crm(crm, column, value)
     if part.leads.empty:
         empty = pd.DataFrame(columns=["stage", "reached"])
@@ -160,8 +163,6 @@ def _funnel_figure_html(view: FunnelView, lang: str) -> str:
     import io
 
     import matplotlib.pyplot as plt
-
-    from helpers.plotting.funnel import plot_funnel
 
     fig = plot_funnel(view.summary, lang=lang)
     buffer = io.BytesIO()
@@ -256,8 +257,8 @@ class SlaOutcome:
     """The calculator's result: the reverse funnel and the capacity verdict."""
 
     inputs: SlaInputs
-    funnel: Any  # helpers.sla.ReverseFunnel
-    capacity: Any  # helpers.sla.CapacityVerdict
+    funnel: ReverseFunnel
+    capacity: CapacityVerdict
 
     @property
     def mql_per_rep_per_month(self) -> int:
@@ -277,8 +278,6 @@ class SlaOutcome:
 
 def compute_sla(inputs: SlaInputs) -> SlaOutcome:
     """Reverse funnel and capacity check for ``inputs`` (``helpers.sla``)."""
-    from helpers import sla
-
     funnel = sla.reverse_funnel(
         inputs.revenue_target,
         inputs.marketing_share,
@@ -297,14 +296,12 @@ def compute_sla(inputs: SlaInputs) -> SlaOutcome:
     return SlaOutcome(inputs, funnel, capacity)
 
 
-def mql_range(inputs: SlaInputs, rates: Any) -> tuple[int, int] | None:
+def mql_range(inputs: SlaInputs, rates: StageRates) -> tuple[int, int] | None:
     """MQLs needed in the period under the high and the low end of ``rates``' 95% intervals.
 
     ``rates`` is a ``helpers.sla.StageRates`` from ``rates_from_history``; None when it has no
     intervals. Targets and sizes come from ``inputs``.
     """
-    from helpers import sla
-
     funnel = sla.reverse_funnel(
         inputs.revenue_target,
         inputs.marketing_share,
@@ -317,10 +314,8 @@ def mql_range(inputs: SlaInputs, rates: Any) -> tuple[int, int] | None:
     return tuple(funnel.range["mql"]) if "mql" in funnel.range else None
 
 
-def sla_terms(outcome: SlaOutcome, **terms: Any) -> Any:
+def sla_terms(outcome: SlaOutcome, **terms: Any) -> SlaTerms:
     """``helpers.sla.SlaTerms``: marketing's volume from the calculator, the rest from ``terms``."""
-    from helpers import sla
-
     return sla.SlaTerms(
         mql_per_month=outcome.mql_per_month,
         mql_per_rep_per_month=outcome.mql_per_rep_per_month,
@@ -466,7 +461,7 @@ def empty_words() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="str") for c in WORD_COLUMNS})
 
 
-def parse_scores(text: str, instrument: Any) -> list[int]:
+def parse_scores(text: str, instrument: Instrument) -> list[int]:
     """The scores typed for one person, checked against the instrument (count and scale)."""
     parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
     try:
@@ -485,7 +480,7 @@ def add_answers(
     team: str,
     wave: str,
     scores: Sequence[int],
-    instrument: Any,
+    instrument: Instrument,
 ) -> pd.DataFrame:
     """``survey`` with one person's answers added (replacing that person's earlier entry)."""
     keep = ~((survey["respondent_id"] == respondent) & (survey["wave"] == wave))
@@ -514,25 +509,23 @@ def add_words(
     return pd.concat(parts, ignore_index=True) if parts else empty_words()
 
 
-def tally_survey(survey: pd.DataFrame, instrument: Any, *, n_boot: int = 500) -> Any:
+def tally_survey(
+    survey: pd.DataFrame, instrument: Instrument, *, n_boot: int = 500
+) -> SurveyScores | None:
     """``helpers.assessment.score_survey`` of the answers so far (None before the first one)."""
-    from helpers import assessment
-
     if survey.empty:
         return None
     return assessment.score_survey(survey, instrument, n_boot=n_boot)
 
 
-def tally_words(words: pd.DataFrame, lexicon: Any, lang: str = "en") -> Any:
+def tally_words(words: pd.DataFrame, lexicon: Lexicon, lang: str = "en") -> WordScores | None:
     """``helpers.assessment.score_words`` of the words so far (None before the first one)."""
-    from helpers import assessment
-
     if words.empty:
         return None
     return assessment.score_words(words, lexicon, lang=lang)
 
 
-def survey_html(scores: Any, instrument: Any, lang: str = "en") -> str:
+def survey_html(scores: SurveyScores | None, instrument: Instrument, lang: str = "en") -> str:
     """Per team and wave: people, mean total with its interval and band; then the largest gap."""
     if scores is None:
         return f"<p>{_esc(t('workshop.survey.empty', lang))}</p>"
@@ -568,7 +561,7 @@ def survey_html(scores: Any, instrument: Any, lang: str = "en") -> str:
     )
 
 
-def words_html(scores: Any, lang: str = "en", top: int = 10) -> str:
+def words_html(scores: WordScores | None, lang: str = "en", top: int = 10) -> str:
     """Per team: the tone sentence (with its interval and caveat) and the most frequent words."""
     if scores is None:
         return f"<p>{_esc(t('workshop.words.empty', lang))}</p>"
@@ -610,14 +603,12 @@ def _wave_dropdown(lang: str) -> W.Dropdown:
 
 
 def live_survey(
-    lang: str = "en", instrument: Any = None, survey: pd.DataFrame | None = None
+    lang: str = "en", instrument: Instrument | None = None, survey: pd.DataFrame | None = None
 ) -> Tool:
     """Enter each person's questionnaire; the scores per team and the gap update on every add.
 
     ``survey``: answers already collected (e.g. the export's survey table) to start from.
     """
-    from helpers import assessment
-
     instrument = instrument or assessment.load_instrument()
     respondent = W.Text(description=t("workshop.survey.respondent", lang))
     team, wave = _team_dropdown(lang), _wave_dropdown(lang)
@@ -668,13 +659,13 @@ def live_survey(
     return Tool(box, controls, output, state, refresh)
 
 
-def live_words(lang: str = "en", lexicon: Any = None, words: pd.DataFrame | None = None) -> Tool:
+def live_words(
+    lang: str = "en", lexicon: Lexicon | None = None, words: pd.DataFrame | None = None
+) -> Tool:
     """Enter the words each team writes; counts and tone per team update on every add.
 
     ``words``: words already collected (e.g. the export's words table) to start from.
     """
-    from helpers import assessment
-
     lexicon = lexicon or assessment.load_lexicon()
     team, wave = _team_dropdown(lang), _wave_dropdown(lang)
     entry = W.Textarea(
@@ -712,23 +703,19 @@ def live_words(lang: str = "en", lexicon: Any = None, words: pd.DataFrame | None
 # --------------------------------------------------------------------------------------------
 
 
-def persona_card(values: dict[str, str]) -> Any:
+def persona_card(values: dict[str, str]) -> PersonaCard:
     """A validated ``helpers.personas.PersonaCard`` from the form (list fields: one per line)."""
-    from helpers import personas
-
     data = {"name": "", "role": "", **{k: "" for k in personas.CARD_LISTS}, **values}
     return personas.card_from_dict(data)
 
 
-def add_card(cards: Sequence[Any], card: Any) -> list[Any]:
+def add_card(cards: Sequence[PersonaCard], card: PersonaCard) -> list[PersonaCard]:
     """``cards`` with ``card`` added, replacing an earlier card of the same name."""
     return [c for c in cards if c.name != card.name] + [card]
 
 
-def persona_builder(lang: str = "en", cards: Sequence[Any] = ()) -> Tool:
+def persona_builder(lang: str = "en", cards: Sequence[PersonaCard] = ()) -> Tool:
     """A form whose card renders live (``helpers.personas``); "add" keeps it for the take-home."""
-    from helpers import personas
-
     labels = {
         "name": t("workshop.persona.name", lang),
         "role": t("personas.card_role", lang),
