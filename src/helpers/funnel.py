@@ -193,22 +193,32 @@ def _exit_times(stage_history: pd.DataFrame, model: StageModel) -> pd.Series:
 def _attach_segments(
     frame: pd.DataFrame, by: Sequence[str], leads: pd.DataFrame | None, analysis: str
 ) -> pd.DataFrame:
-    """Join lead columns named in ``by`` on the ``lead_id`` index (missing -> ``MISSING``)."""
+    """Add lead columns named in ``by`` to ``frame`` (index ``lead_id``) as sorted categoricals;
+    blank or unknown values read ``MISSING``."""
     cols = [c for c in by if c not in frame.columns]
     if not cols:
         return frame
     if leads is None:
         raise MissingTableError("leads", analysis)
     _need_columns(leads, cols, "leads", analysis)
-    seg = (
-        leads.set_index("lead_id")[cols]
-        .astype("str")
-        .where(leads.set_index("lead_id")[cols].notna(), MISSING)
-    )
-    joined = frame.join(seg, how="left")
+    pos = pd.Index(leads["lead_id"]).get_indexer(frame.index)
+    out = frame.copy()
     for c in cols:
-        joined[c] = joined[c].fillna(MISSING)
-    return joined
+        codes, uniques = pd.factorize(leads[c])
+        labels = np.append(np.asarray(uniques, dtype=object).astype(str), MISSING)
+        at = np.where(pos >= 0, codes[np.maximum(pos, 0)], -1)
+        at = np.where(at < 0, len(labels) - 1, at)
+        cats, inverse = np.unique(labels, return_inverse=True)  # sorted, duplicates merged
+        out[c] = pd.Categorical.from_codes(inverse[at], categories=cats)
+    return out
+
+
+def _labels_to_str(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """Categorical key columns of a grouped result back to plain strings."""
+    for c in cols:
+        if c in df and isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype("str")
+    return df
 
 
 def _as_list(by: str | Sequence[str] | None) -> list[str]:
@@ -246,17 +256,22 @@ def cohort_conversion(
     that entered ``from_stage`` in that interval (inclusive).
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
-    reach = reach_times(stage_history, model)
+    r = _reach(stage_history, model)
     when = _as_of(as_of, (stage_history, "entered_at"))
-    start, end = reach[src], reach[dst]
-    keep = start.notna() & (start <= when)
+    start = r.reached[:, model.funnel.index(src)]
+    end = r.reached[:, model.funnel.index(dst)]
+    keep = (start != _BIG) & (start <= _ts_int(when))
     if entered_between is not None:
-        keep &= (start >= _ts(entered_between[0])) & (start <= _ts(entered_between[1]))
-    frame = pd.DataFrame({"start": start[keep], "end": end[keep]})
-    frame["converted"] = frame["end"].notna() & (frame["end"] <= when)
+        lo, hi = (_ts_int(_ts(x)) for x in entered_between)
+        keep &= (start >= lo) & (start <= hi)
+    rows = np.flatnonzero(keep)
+    start, end = start[rows], end[rows]
+    frame = pd.DataFrame({"converted": (end != _BIG) & (end <= _ts_int(when))}, index=r.ids[rows])
     keys = _as_list(by)
     if period is not None:
-        frame["cohort"] = frame["start"].dt.tz_localize(None).dt.to_period(period).astype("str")
+        months = pd.DatetimeIndex(start.view("datetime64[us]")).to_period(period)
+        codes, uniques = pd.factorize(months, sort=True)
+        frame["cohort"] = pd.Categorical.from_codes(codes, categories=uniques.astype("str"))
         keys = ["cohort", *[k for k in keys if k not in ("cohort", "period")]]
     frame = _attach_segments(frame, [k for k in keys if k != "cohort"], leads, "cohort_conversion")
     aggs: dict[str, tuple[str, str]] = {
@@ -264,15 +279,15 @@ def cohort_conversion(
         "converted": ("converted", "sum"),
     }
     if within_days is not None:
-        window = pd.Timedelta(days=within_days)
-        frame["mature"] = frame["start"] + window <= when
+        window = int(within_days * 86_400e6)
+        frame["mature"] = start + window <= _ts_int(when)
         frame["within"] = (
-            frame["mature"] & frame["converted"] & (frame["end"] - frame["start"] <= window)
+            frame["mature"].to_numpy() & frame["converted"].to_numpy() & (end - start <= window)
         )
         aggs |= {"n_mature": ("mature", "sum"), "converted_within": ("within", "sum")}
     grouper = keys or np.zeros(len(frame), dtype="int8")
     out = frame.groupby(grouper, sort=True, observed=True).agg(**aggs)
-    out = out.reset_index() if keys else out.reset_index(drop=True)
+    out = _labels_to_str(out.reset_index(), keys) if keys else out.reset_index(drop=True)
     if out.empty and not keys:
         out = pd.DataFrame({name: [0] for name in aggs})
     out = _rate_columns(out, "converted", "n")
@@ -300,14 +315,14 @@ def _durations(
     ``1 - KM`` the cumulative share converted.
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
-    reach = reach_times(stage_history, model)
-    when = _as_of(as_of, (stage_history, "entered_at"))
-    start, end = reach[src], reach[dst]
-    keep = start.notna() & (start <= when)
-    frame = pd.DataFrame({"start": start[keep], "end": end[keep]})
-    frame["event"] = frame["end"].notna() & (frame["end"] <= when)
-    stop = frame["end"].where(frame["event"], when)
-    frame["days"] = ((stop - frame["start"]) / DAY).clip(lower=0.0)
+    r = _reach(stage_history, model)
+    now = _ts_int(_as_of(as_of, (stage_history, "entered_at")))
+    start = r.reached[:, model.funnel.index(src)]
+    rows = np.flatnonzero((start != _BIG) & (start <= now))
+    start, end = start[rows], r.reached[rows, model.funnel.index(dst)]
+    event = (end != _BIG) & (end <= now)
+    days = np.maximum((np.where(event, end, now) - start) / 86_400e6, 0.0)
+    frame = pd.DataFrame({"event": event, "days": days}, index=r.ids[rows])
     return _attach_segments(frame, by, leads, "time_to_convert")
 
 
@@ -371,7 +386,7 @@ def time_to_convert(
         km_rows.append(pd.Series(row, name=key))
     km = pd.DataFrame(km_rows, index=out.index)
     out = out.join(km)
-    out = out.reset_index(drop=not keys)
+    out = _labels_to_str(out.reset_index(), keys) if keys else out.reset_index(drop=True)
     return out.astype({"n": "int64", "converted": "int64"})
 
 
@@ -1041,7 +1056,7 @@ def response_time_effect(
     data = _attach_segments(data, used, crm.leads, "response_time_effect")
     x = pd.DataFrame({"log1p_hours": np.log1p(data["hours"].clip(lower=0))}, index=data.index)
     for c in used:
-        dummies = pd.get_dummies(data[c], prefix=c, drop_first=True, dtype=float)
+        dummies = pd.get_dummies(data[c].astype("str"), prefix=c, drop_first=True, dtype=float)
         x = x.join(dummies)
     x.insert(0, "const", 1.0)
     y = data["converted"].astype(float)
