@@ -619,10 +619,11 @@ def score_words(
                 continue
             c_a, n_a = int(a["n_negative"].iloc[0]), int(a["n_scored"].iloc[0])
             c_b, n_b = int(b["n_negative"].iloc[0]), int(b["n_scored"].iloc[0])
-            low, high = confint_proportions_2indep(
-                c_a, n_a, c_b, n_b, method="newcomb", alpha=alpha
-            )
-            p = test_proportions_2indep(c_a, n_a, c_b, n_b, method="score").pvalue
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0% or 100% shares
+                low, high = confint_proportions_2indep(
+                    c_a, n_a, c_b, n_b, method="newcomb", alpha=alpha
+                )
+                p = test_proportions_2indep(c_a, n_a, c_b, n_b, method="score").pvalue
             change.append(
                 {
                     "team": team,
