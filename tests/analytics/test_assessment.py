@@ -300,7 +300,7 @@ def test_planted_drop_in_negative_words_is_recovered():
         st.tuples(
             st.sampled_from(["sales", "marketing"]),
             st.sampled_from(["before", "after"]),
-            st.sampled_from(sorted(LEXICON.tones["en"])[:40] + ["xyzzy", "Foo"]),
+            st.sampled_from([*sorted(LEXICON.tones["en"])[:40], "xyzzy", "Foo"]),
         ),
         min_size=1,
         max_size=60,
