@@ -268,6 +268,8 @@ def cohort_conversion(
     start, end = start[rows], end[rows]
     frame = pd.DataFrame({"converted": (end != _BIG) & (end <= _ts_int(when))}, index=r.ids[rows])
     keys = _as_list(by)
+    if period is None and ({"period", "cohort"} & set(keys)):
+        period = "M"  # asking for the period as a segment means monthly cohorts
     if period is not None:
         months = pd.DatetimeIndex(start.view("datetime64[us]")).to_period(period)
         codes, uniques = pd.factorize(months, sort=True)

@@ -193,3 +193,32 @@ def test_response_effect_hand_computed_log_odds_ratio():
     assert bins.loc["1-4h", ["n", "converted"]].tolist() == [10, 4]
     assert bins.loc[">24h", "n"] == 0 and np.isnan(bins.loc[">24h", "rate"])
     assert "not proof" in e.sentence("en") and "non la prova" in e.sentence("it")
+
+
+instants = st.integers(0, 60 * 24 * 60).map(
+    lambda minutes: pd.Timestamp("2026-03-27", tz="UTC") + pd.Timedelta(minutes=minutes)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(instants, min_size=3, max_size=3), st.sampled_from(["UTC", "Europe/Rome"]))
+def test_business_hours_are_additive_and_never_exceed_calendar_hours(points, tz):
+    s, m, e = sorted(points)
+    hol = fn.holiday_dates("IT", [2026])
+
+    def bh(a, b):
+        return fn.business_hours_between(pd.Series([a]), pd.Series([b]), tz=tz, holidays=hol).iloc[
+            0
+        ]
+
+    assert bh(s, m) + bh(m, e) == pytest.approx(bh(s, e), abs=1e-9)
+    assert 0 <= bh(s, e) <= (e - s) / pd.Timedelta(hours=1) + 1e-9
+    assert bh(e, s) == 0.0
+
+
+def test_cohort_period_as_a_segment():
+    crm = build([(3, [True] * 6, d, [1] * 6, None, "paid") for d in (0, 40, 41)])
+    out = fn.cohort_conversion(
+        crm.stage_history, MODEL, "mql", "sql", by="period", period=None, as_of=AS_OF
+    )
+    assert out["cohort"].tolist() == ["2026-01", "2026-02"] and out["n"].tolist() == [1, 2]
