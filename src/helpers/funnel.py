@@ -968,9 +968,11 @@ def pipeline_coverage(
 ) -> PipelineCoverage:
     """Coverage of the remaining target by open pipeline (3-4x is a common rule of thumb)."""
     o = opportunities
-    is_open = o["outcome"] == "open"
-    if as_of is not None:
-        is_open &= o["created_at"] <= _ts(as_of)
+    if as_of is None or "closed_at" not in o:
+        is_open = o["outcome"] == "open"
+    else:  # open at that date: created by then and not yet closed
+        when = _ts(as_of)
+        is_open = (o["created_at"] <= when) & (o["closed_at"].isna() | (o["closed_at"] > when))
     value = float(o.loc[is_open, "amount"].fillna(0).sum())
     if remaining_target <= 0:
         return PipelineCoverage(value, float(remaining_target), None, rule_of_thumb, "no_target")

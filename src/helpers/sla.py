@@ -289,7 +289,8 @@ def lead_value_by_segment(
     """Value of a lead per segment = P(won | segment) x average deal size, with a 95% interval.
 
     P(won) is the share of leads (entered the top funnel stage) that reached ``won``; the deal
-    size is ``avg_deal_size`` or the mean amount of won opportunities. Columns: segment, ``n``,
+    size is ``avg_deal_size`` or the mean amount of won opportunities, taken as known (the
+    interval reflects the uncertainty of P(won) only). Columns: segment, ``n``,
     ``won``, ``p_won``, ``p_low``, ``p_high``, ``value``, ``value_low``, ``value_high``.
     """
     sh = crm.require("stage_history", "lead_value_by_segment")

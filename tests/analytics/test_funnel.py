@@ -266,6 +266,9 @@ def test_sales_velocity_and_coverage(crm):
     assert (c.open_value, c.coverage, c.verdict) == (2000.0, 2.0, "below")
     assert "rule of thumb" in c.sentence("en")
     assert fn.pipeline_coverage(crm.opportunities, 500.0).verdict == "within"
+    # on 2026-01-25 O1 (1000) and O2 (500) were still open, O3 not yet created
+    past = fn.pipeline_coverage(crm.opportunities, 300.0, as_of="2026-01-25")
+    assert (past.open_value, past.verdict) == (1500.0, "above")
 
 
 def test_bottlenecks_rank_by_lost_value(crm):
