@@ -202,7 +202,7 @@ def test_property_scores_within_range_and_row_order_irrelevant(scores, seed):
     pd.testing.assert_frame_equal(a.gap, b.gap)
 
 
-# --- words -------------------------------------------------------------------------------------
+# --- words ---
 
 LEXICON = asm.load_lexicon()
 

@@ -20,7 +20,7 @@ from helpers.model import CrmData
 
 EXAMPLE = resources.files("helpers") / "assets" / "persona_cards_example.yaml"
 
-# --- cards ---------------------------------------------------------------------------------------
+# --- cards ---
 
 
 def test_example_cards_load():
@@ -93,7 +93,7 @@ def test_render_card_markdown_and_html():
     assert "R&amp;D budget" in html and "Criteri di scelta" in html
 
 
-# --- candidates ------------------------------------------------------------------------------------
+# --- candidates ---
 
 
 def planted_leads(n: int, seed: int = 0) -> pd.DataFrame:
@@ -177,7 +177,7 @@ def test_candidates_errors():
         ps.persona_candidates(leads.head(2), FEATURES)
 
 
-# --- scorecard -------------------------------------------------------------------------------------
+# --- scorecard ---
 
 
 def ts(text: str) -> pd.Timestamp:
