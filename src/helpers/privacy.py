@@ -70,7 +70,9 @@ def email_cells(values: pd.Series) -> pd.Series:
     at = values.str.contains("@", regex=False, na=False)  # cheap test first
     if not at.any():
         return at
-    return values.str.contains(EMAIL_PATTERN, regex=True, na=False)
+    from helpers.ingest.safety import regex_mask
+
+    return regex_mask(values, EMAIL_PATTERN, literal="@")
 
 
 def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:

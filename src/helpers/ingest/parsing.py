@@ -186,16 +186,27 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberPa
     text = values.astype("str").str.strip()
     blank = text.isna() | (text == "")
     arr = _arrow(text)
-    plain = _mask(arr, r"^-?\d+(?:\.\d+)?$", index)
-    thousands_only = decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()
-    if (plain | blank).all() and not thousands_only:  # the common case: nothing to clean
-        floats = pd.to_numeric(text, errors="coerce").astype("float64")
-        none = pd.Series(False, index=index)
-        return NumberParse(floats, none, none)
+    if not (decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()):
+        try:  # the common case: plain numbers, nothing to clean
+            floats = pd.Series(
+                pc.cast(pc.if_else(pc.equal(arr, ""), None, arr), pa.float64()).to_numpy(
+                    zero_copy_only=False
+                ),
+                index=index,
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            none = pd.Series(False, index=index)
+            return NumberParse(floats, none, none)
     currency = _mask(arr, CURRENCY_RE, index)
     if currency.any():
         text = text.str.replace(CURRENCY_RE, "", regex=True)
-    text = text.str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    text = pd.Series(
+        pc.replace_substring_regex(_arrow(text), r"[\s\x{00a0}\x{202f}']", ""),
+        index=index,
+        dtype="str",
+    )
     arr = _arrow(text)
     both = _mask(arr, ",", index) & _mask(arr, r"\.", index)
     comma_last = _mask(arr, r",[^.]*$", index)

@@ -9,7 +9,7 @@ from pandera.errors import SchemaErrors
 from helpers.ingest.mapping import Mapping, required_columns
 from helpers.ingest.parsing import isin_text
 from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_value
-from helpers.ingest.safety import formula_mask
+from helpers.ingest.safety import formula_mask, regex_mask
 from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
 from helpers.privacy import email_cells
 
@@ -174,7 +174,7 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
                 ck.add("warning", "email_in_column", table, df, emails, col)
         markup = s.str.contains("<", regex=False, na=False)  # cheap test first
         if markup.any():
-            markup = s.str.contains(MARKUP_RE, regex=True, na=False)
+            markup = regex_mask(s, MARKUP_RE, literal="<")
         if markup.any():
             ck.add("warning", "markup_in_text", table, df, markup, col)
         huge = s.str.len() > HUGE_CELL
