@@ -8,13 +8,13 @@ import socket
 import subprocess
 import time
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from helpers import sla
 from helpers.messages import t
-from helpers.workshop.widgets import SlaInputs, compute_sla
+from helpers.workshop.widgets import SlaInputs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -74,9 +74,21 @@ def sla_app(tmp_path):
 def test_slider_moves_the_mql_target_to_the_helpers_value(sla_app, browser, artifacts):
     url, log = sla_app
     assert url in log.read_text()  # the command prints where to go
-    base = SlaInputs()
-    before = compute_sla(base).mql_per_rep_per_month
-    after = compute_sla(replace(base, reps=base.reps + 1)).mql_per_rep_per_month
+    base = SlaInputs()  # the calculator's starting values
+
+    def expected(reps: int) -> int:
+        funnel = sla.reverse_funnel(
+            base.revenue_target,
+            base.marketing_share,
+            base.avg_deal_size,
+            base.rates(),
+            months=base.months,
+            reps=reps,
+            sales_cycle_days=base.sales_cycle_days,
+        )
+        return funnel.per_rep_per_month["mql"]
+
+    before, after = expected(base.reps), expected(base.reps + 1)
     assert before != after  # the slider move must be visible
 
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
