@@ -11,8 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.compute as pc
+from pyarrow import array as pa_array
+from pyarrow import string as pa_string
 
 from helpers.errors import MissingTableError
 from helpers.stages import StageModel, load_stage_model
@@ -170,11 +174,32 @@ class CrmData:
 
 
 def stage_wide(stage_history: pd.DataFrame, model: StageModel) -> pd.DataFrame:
-    """Wide view of the stage history: one row per lead, first entry time per stage column."""
-    first = (
-        stage_history.groupby(["lead_id", "stage"], observed=True, sort=False)["entered_at"]
-        .min()
-        .unstack("stage")
-    )
-    cols = [s for s in model.stages if s in first.columns]
-    return first.reindex(columns=cols)
+    """Wide view of the stage history: one row per lead, first entry time per stage column.
+
+    Rows follow the leads' first appearance; columns are the model's stages present in the
+    data, in model order. Computed on integer codes (a string groupby and unstack cost several
+    times as much on a million leads).
+    """
+    stages = list(model.stages)
+    labels = pa_array(stage_history["stage"].array, type=pa_string(), from_pandas=True)
+    stage_code = pc.index_in(labels, value_set=pa_array(stages, type=pa_string()))
+    stage_code = pc.fill_null(stage_code, -1).to_numpy(zero_copy_only=False)  # -1: not a stage
+    lead_code, leads = pd.factorize(stage_history["lead_id"], sort=False)
+    entered = stage_history["entered_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    ticks = entered.to_numpy("datetime64[us]").view("int64")
+    nat, big = np.iinfo("int64").min, np.iinfo("int64").max
+    keep = (stage_code >= 0) & (lead_code >= 0)
+    grid = np.full((len(leads), len(stages)), big, dtype="int64")
+    ticks = np.where(ticks[keep] == nat, big, ticks[keep])
+    np.minimum.at(grid, (lead_code[keep], stage_code[keep]), ticks)
+    grid = np.where(grid == big, nat, grid).view("datetime64[us]")
+    present = np.zeros(len(stages), dtype=bool)
+    present[np.unique(stage_code[keep])] = True
+    index = pd.Index(leads, name="lead_id")
+    data = {
+        s: pd.Series(grid[:, i], index=index).dt.tz_localize("UTC")
+        for i, s in enumerate(stages)
+        if present[i]
+    }
+    cols = pd.Index([s for i, s in enumerate(stages) if present[i]], name="stage", dtype="str")
+    return pd.DataFrame(data, index=index, columns=cols)
