@@ -1,0 +1,100 @@
+"""Charts of persona results (:mod:`helpers.personas`); no computing here."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from helpers.messages import t
+from helpers.personas import PersonaClustering
+from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme
+
+
+def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
+    """MQL->SQL and win rate per persona with their 95% Wilson intervals."""
+    apply_theme()
+    metrics = [
+        (m, t(f"personas.plot_{m}", lang))
+        for m in ("mql_to_sql", "win_rate")
+        if m in scorecard.columns
+    ]
+    fig, axes = plt.subplots(
+        1,
+        max(len(metrics), 1),
+        figsize=(4.5 * max(len(metrics), 1), 0.5 * len(scorecard) + 1.8),
+        sharey=True,
+        squeeze=False,
+    )
+    y = np.arange(len(scorecard))[::-1]
+    for ax, (col, label) in zip(axes[0], metrics, strict=False):
+        v = scorecard[col].to_numpy(float)
+        err = [
+            v - scorecard[f"{col}_low"].to_numpy(float),
+            scorecard[f"{col}_high"].to_numpy(float) - v,
+        ]
+        ax.errorbar(
+            v,
+            y,
+            xerr=np.nan_to_num(err),
+            fmt="o",
+            capsize=3,
+            color=TEAM_COLOURS["sales" if col == "win_rate" else "marketing"],
+        )
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_title(label)
+    axes[0][0].set_yticks(y, scorecard["persona"].astype(str))
+    axes[0][0].set_ylabel(t("personas.plot_persona", lang))
+    fig.suptitle(t("personas.plot_scorecard_title", lang), x=0.01, ha="left", fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cluster_profile(result: PersonaClustering, lang: str = "en", top: int = 12) -> plt.Figure:
+    """Heatmap of standardised differences from all leads: rows = the most telling attributes."""
+    apply_theme()
+    prof = result.profile.copy()
+    prof["name"] = np.where(
+        prof["level"].isna(), prof["feature"], prof["feature"] + " = " + prof["level"].astype(str)
+    )
+    grid = prof.pivot_table(index="name", columns="cluster", values="score", aggfunc="first")
+    order = grid.abs().max(axis=1).sort_values(ascending=False).index[:top]
+    grid = grid.loc[order]
+    grid.columns = [t("personas.plot_profile_cluster", lang, cluster=c + 1) for c in grid.columns]
+    fig, ax = plt.subplots(figsize=(1.3 * grid.shape[1] + 4, 0.4 * len(grid) + 1.8))
+    lim = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
+    sns.heatmap(
+        grid,
+        cmap="RdBu_r",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        annot=True,
+        fmt=".1f",
+        ax=ax,
+        cbar_kws={"label": t("personas.plot_profile_score", lang)},
+    )
+    ax.set_ylabel("")
+    ax.set_title(t("personas.plot_profile_title", lang))
+    return fig
+
+
+def plot_rejection_mix(mix: pd.DataFrame, lang: str = "en") -> plt.Figure:
+    """Stacked shares of sales rejection reasons per persona."""
+    apply_theme()
+    wide = mix.pivot_table(index="persona", columns="reason", values="share", fill_value=0.0)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(wide) + 1.8))
+    left = np.zeros(len(wide))
+    y = np.arange(len(wide))[::-1]
+    for i, reason in enumerate(wide.columns):
+        ax.barh(y, wide[reason], left=left, color=PALETTE[i % len(PALETTE)], label=str(reason))
+        left += wide[reason].to_numpy()
+    ax.set_yticks(y, wide.index.astype(str))
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(t("personas.plot_share", lang))
+    ax.set_title(t("personas.plot_rejection_title", lang))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return fig

@@ -1,0 +1,41 @@
+"""Persona charts: scorecard with intervals, cluster profile heatmap, rejection mix."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+from test_personas import FEATURES, persona_crm, planted_leads
+
+from helpers import personas as ps
+from helpers.messages import t
+from helpers.plotting.personas import plot_cluster_profile, plot_rejection_mix, plot_scorecard
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_scorecard_plot(lang):
+    card = ps.persona_scorecard(persona_crm())
+    fig = plot_scorecard(card, lang)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == [t("personas.plot_mql_to_sql", lang), t("personas.plot_win_rate", lang)]
+    ticks = [tk.get_text() for tk in fig.axes[0].get_yticklabels()]
+    assert ticks == list(card["persona"])
+    plt.close(fig)
+
+
+def test_cluster_profile_heatmap():
+    res = ps.persona_candidates(planted_leads(600), FEATURES, k_range=range(3, 4), bootstrap=2)
+    fig = plot_cluster_profile(res, "it", top=5)
+    ax = fig.axes[0]
+    cols = [tk.get_text() for tk in ax.get_xticklabels()]
+    assert cols == [t("personas.plot_profile_cluster", "it", cluster=c) for c in (1, 2, 3)]
+    assert len(ax.get_yticklabels()) == 5
+    plt.close(fig)
+
+
+def test_rejection_mix_plot():
+    mix = ps.rejection_mix(persona_crm())
+    fig = plot_rejection_mix(mix, "en")
+    ax = fig.axes[0]
+    assert sum(p.get_width() for p in ax.patches) == pytest.approx(1.0)
+    assert ax.get_title(loc="left") == t("personas.plot_rejection_title", "en")
+    plt.close(fig)
