@@ -34,6 +34,7 @@ from helpers.workshop.widgets import (
     segment_values,
     sla_calculator,
     sla_terms,
+    tally_words,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -337,3 +338,24 @@ def test_mql_range_follows_the_interval_ends_of_the_rates():
     )
     assert mql_range(SlaInputs(), rates) == (667, 1000)
     assert mql_range(SlaInputs(), sla.StageRates(rates=SlaInputs().rates())) is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(
+            st.sampled_from(["slow", "helpful", "vague", "pushy", "lenti", "xyzzy"]),
+            min_size=1,
+            max_size=5,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_every_word_entered_is_counted_once(batches):
+    words = empty_words()
+    for batch in batches:
+        words = add_words(words, "sales", "before", ", ".join(batch), "en")
+    scores = tally_words(words, None)
+    assert int(scores.counts["n"].sum()) == sum(len(b) for b in batches)
+    assert set(scores.unscored) <= {"xyzzy", "lenti", "pushy"}

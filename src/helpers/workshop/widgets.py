@@ -518,7 +518,9 @@ def tally_survey(
     return assessment.score_survey(survey, instrument, n_boot=n_boot)
 
 
-def tally_words(words: pd.DataFrame, lexicon: Lexicon, lang: str = "en") -> WordScores | None:
+def tally_words(
+    words: pd.DataFrame, lexicon: Lexicon | None = None, lang: str = "en"
+) -> WordScores | None:
     """``helpers.assessment.score_words`` of the words so far (None before the first one)."""
     if words.empty:
         return None
