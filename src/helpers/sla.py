@@ -24,15 +24,21 @@ import pandas as pd
 
 from helpers.errors import KitError
 from helpers.funnel import (
+    _BIG,
     HOUR,
+    _after,
     _as_of,
+    _first_rows,
+    _first_touch,
+    _positions,
+    _reach,
     _records,
     _sales_activities,
+    _stage_position,
+    _utc_int,
     business_hours_between,
     cohort_conversion,
     holiday_dates,
-    reach_times,
-    response_times,
     wilson,
 )
 from helpers.messages import t
@@ -487,32 +493,66 @@ def _elapsed_hours(start: pd.Series, end: pd.Series, terms: SlaTerms) -> pd.Seri
 
 
 def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -> pd.DataFrame:
-    """One row per MQL with everything the SLA rules look at."""
+    """One row per MQL (index ``lead_id``) with everything the SLA rules look at."""
     sh = crm.require("stage_history", "sla_compliance")
     sh = sh.loc[sh["entered_at"] <= when]
     model = crm.stage_model
-    reach = reach_times(sh, model)
-    mql = model.role("mql")
+    r = _reach(sh, model)
+    mql_t = r.reached[:, model.funnel.index(model.role("mql"))]
+    rows = np.flatnonzero(mql_t != _BIG)
     accept_stage = model.role("sal") or model.role("sql")
-    frame = reach.loc[reach[mql].notna(), [mql]].rename(columns={mql: "mql_at"})
-    frame["accepted_at"] = reach.loc[frame.index, accept_stage] if accept_stage else pd.NaT
-    rej_stage = model.role("rejected")
-    rej = sh.loc[sh["stage"] == rej_stage] if rej_stage else sh.iloc[:0]
-    rej = rej.merge(frame["mql_at"], left_on="lead_id", right_index=True)
-    rej = rej.loc[rej["entered_at"] >= rej["mql_at"]].sort_values("entered_at")
-    rej = rej.drop_duplicates("lead_id").set_index("lead_id")
-    frame["rejected_at"] = rej["entered_at"].reindex(frame.index)
-    reason = rej["reason"] if "reason" in rej else pd.Series(np.nan, index=rej.index)
-    frame["reason"] = reason.reindex(frame.index)
-    frame["decided_at"] = frame[["accepted_at", "rejected_at"]].min(axis=1)
-    frame["period"] = frame["mql_at"].dt.tz_localize(None).dt.to_period(period).astype("str")
+    accepted = (
+        r.reached[rows, model.funnel.index(accept_stage)]
+        if accept_stage in model.funnel
+        else np.full(len(rows), _BIG)
+    )
+    rejected = np.full(len(r.ids), _BIG, dtype="int64")
+    reason = np.full(len(r.ids), None, dtype=object)
+    rej_rows = _first_rows(
+        r, _after(r, mql_t) & (r.row_stage == _stage_position(model, "rejected"))
+    )
+    rejected[r.row_lead[rej_rows]] = r.row_time[rej_rows]
+    if "reason" in sh:
+        reason[r.row_lead[rej_rows]] = sh["reason"].iloc[rej_rows].to_numpy(dtype=object)
+    rejected, reason = rejected[rows], reason[rows]
+    frame = pd.DataFrame(
+        {
+            "mql_at": r.times(mql_t[rows]).array,
+            "accepted_at": r.times(accepted).array,
+            "rejected_at": r.times(rejected).array,
+            "reason": pd.array(reason, dtype="str"),
+            "decided_at": r.times(np.minimum(accepted, rejected)).array,
+        },
+        index=r.ids[rows],
+    )
+    frame["period"] = (
+        pd.DatetimeIndex(mql_t[rows].view("datetime64[us]")).to_period(period).astype("str")
+    )
     rep_col = (
         terms.rep_column
         if terms.rep_column in crm.leads
         else ("sdr" if "sdr" in crm.leads else None)
     )
-    reps = crm.leads.set_index("lead_id")[rep_col] if rep_col else pd.Series(dtype="str")
-    frame["rep"] = reps.reindex(frame.index).astype("str").fillna("unassigned")
+    if rep_col is None:
+        frame["rep"] = "unassigned"
+    else:
+        pos = pd.Index(crm.leads["lead_id"]).get_indexer(frame.index)
+        reps = crm.leads[rep_col].astype("str").to_numpy(dtype=object)
+        frame["rep"] = np.where(pos >= 0, reps[np.maximum(pos, 0)], None)
+        frame["rep"] = frame["rep"].fillna("unassigned")
+    acts = crm.activities
+    if acts is not None and len(acts):
+        touch = _first_touch(r, mql_t, acts, when)[rows]
+        frame["first_touch_at"] = r.times(touch).array
+        sales = _sales_activities(acts)
+        lead = _positions(sales["lead_id"], r.ids)
+        at = _utc_int(sales["at"])
+        ok = lead >= 0
+        lead, at = lead[ok], at[ok]
+        start = mql_t[lead]
+        window = int(terms.attempts_days * 86_400e6)
+        inside = (start != _BIG) & (at >= start) & (at < start + window)
+        frame["attempts"] = np.bincount(lead[inside], minlength=len(r.ids))[rows]
     frame.index.name = "lead_id"
     return frame
 
@@ -554,28 +594,23 @@ def sla_compliance(
     mk["acceptance_ok"] = mk["acceptance_rate"] >= terms.min_acceptance_rate
 
     rules: list[pd.DataFrame] = []
+    hits: dict[str, pd.Series] = {}  # per rule, which MQLs breach it
     notes: dict[str, str] = {}
     if acts is not None and len(acts):
-        rt = response_times(crm, from_role="mql", as_of=when).set_index("lead_id")
-        frame["first_touch_at"] = rt["first_touch_at"].reindex(frame.index)
         end = frame["first_touch_at"].where(frame["first_touch_at"].notna(), now)
         frame["response_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
         over = frame["response_hours"] - terms.first_touch_hours
+        hits["first_touch"] = over > 0
         rules.append(frame.loc[over > 0].assign(rule="first_touch", by=over, unit="hours"))
 
-        sales = _sales_activities(acts)[["lead_id", "at"]]
-        pairs = sales.merge(frame[["mql_at"]], left_on="lead_id", right_index=True)
         window = pd.Timedelta(days=terms.attempts_days)
-        inside = (pairs["at"] >= pairs["mql_at"]) & (pairs["at"] < pairs["mql_at"] + window)
-        frame["attempts"] = (
-            pairs.loc[inside].groupby("lead_id").size().reindex(frame.index, fill_value=0)
-        )
         due = frame["mql_at"] + window <= when
         decided_early = frame["decided_at"].notna() & (
             frame["decided_at"] < frame["mql_at"] + window
         )
         short = terms.attempts - frame["attempts"]
         hit = due & ~decided_early & (short > 0)
+        hits["attempts"] = hit
         rules.append(frame.loc[hit].assign(rule="attempts", by=short, unit="attempts"))
     else:
         frame["response_hours"] = np.nan
@@ -588,9 +623,11 @@ def sla_compliance(
     end = frame["decided_at"].where(frame["decided_at"].notna(), now)
     frame["decision_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
     over = frame["decision_hours"] - terms.decision_hours
+    hits["decision"] = over > 0
     rules.append(frame.loc[over > 0].assign(rule="decision", by=over, unit="hours"))
     if terms.reason_required:
         missing = frame["rejected_at"].notna() & frame["reason"].isna()
+        hits["reason_missing"] = missing
         rules.append(frame.loc[missing].assign(rule="reason_missing", by=1.0, unit="rejections"))
 
     cols = ["lead_id", "rep", "period", "rule", "by", "unit"]
@@ -602,14 +639,9 @@ def sla_compliance(
 
     # sales side, per rep and period
     rule_names = ["first_touch", "attempts", "decision", "reason_missing"]
-    flags = (
-        breaches.groupby(["lead_id", "rule"]).size().unstack("rule")
-        if len(breaches)
-        else pd.DataFrame()
-    )
-    flags = flags.reindex(index=frame.index, columns=rule_names).fillna(0).clip(upper=1)
-    for rule in rule_names:
-        frame[f"breach_{rule}"] = flags[rule].astype("int64")
+    for rule in rule_names:  # one MQL breaches a rule at most once
+        hit = hits.get(rule, pd.Series(False, index=frame.index))
+        frame[f"breach_{rule}"] = hit.fillna(False).astype("int64")
     frame["any_breach"] = frame[[c for c in frame if c.startswith("breach_")]].max(axis=1)
     sales_tab = (
         frame.groupby(["rep", "period"])
