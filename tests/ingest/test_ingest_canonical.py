@@ -151,3 +151,19 @@ def test_xlsx_excel_serial_dates(tmp_path):
     data, report = load_crm(tmp_path / "leads.xlsx")
     assert report.usable, report.render_text()
     assert (data.leads["created_at"] == crm.leads["created_at"].dt.normalize()).all()
+
+
+def test_the_documented_example_mapping_is_valid(root):
+    import re
+
+    import yaml
+
+    from helpers.ingest.mapping import mapping_from_dict
+
+    text = (root / "docs" / "mappings.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    mapping = mapping_from_dict(yaml.safe_load(block), "docs example")
+    assert mapping.timezone == "Europe/Rome" and mapping.date_order == "dmy"
+    assert mapping.stage_model.resolve("Qualified Lead") == "sql"
+    assert {"mobile", "email"} <= mapping.personal_columns()
+    assert [s.table for s in mapping.sources] == ["leads", "opportunities", "leads"]

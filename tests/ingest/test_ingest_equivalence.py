@@ -88,6 +88,9 @@ def test_bundled_sample_reads_the_same_in_every_file_format(root: Path, tmp_path
         pytest.skip("data/samples is not there yet")
     data, report = load_crm(sample, key=KEY)
     assert report.usable, report.render_text()
+    raw = pd.read_csv(sample / "leads.csv", dtype=str)
+    assert not data.leads["email"].isin(raw["email"]).any()
+    assert data.leads["email"].str.startswith("anon_").all()
     for style in ("italian_cp1252", "parquet", "xlsx"):
         if style == "xlsx" and len(data.leads) > 5000:
             continue  # openpyxl is slow on big workbooks; the small dataset covers XLSX
