@@ -675,6 +675,21 @@ def _quantiles(values: pd.Series) -> dict[str, float] | None:
     return {"median": float(q[0]), "p75": float(q[1]), "p90": float(q[2]), "n": len(v)}
 
 
+def _after(r: _Reach, lead_time: np.ndarray) -> np.ndarray:
+    """History rows at or after their lead's ``lead_time`` (rows of leads without one: False)."""
+    lead_ok = r.row_lead >= 0
+    row_ref = np.where(lead_ok, lead_time[np.where(lead_ok, r.row_lead, 0)], _BIG)
+    return lead_ok & (row_ref != _BIG) & (r.row_time >= row_ref)
+
+
+def _first_rows(r: _Reach, mask: np.ndarray) -> np.ndarray:
+    """Among history rows in ``mask``, the earliest one of each lead (row positions)."""
+    rows = np.flatnonzero(mask)
+    rows = rows[np.lexsort((r.row_time[rows], r.row_lead[rows]))]
+    _, first = np.unique(r.row_lead[rows], return_index=True)
+    return rows[first]
+
+
 def _stage_position(model: StageModel, role: str) -> int:
     """Position of the stage playing ``role`` in ``model.stages`` (-2 when there is none)."""
     key = model.role(role)
@@ -779,15 +794,8 @@ def handoff_metrics(
 
     # history rows after the lead's MQL time (for MQLs only)
     lead_ok = r.row_lead >= 0
-    row_mql = np.where(lead_ok, mql_t[np.where(lead_ok, r.row_lead, 0)], _BIG)
-    after_mql = lead_ok & (row_mql != _BIG) & (r.row_time >= row_mql)
-
-    rej_pos = _stage_position(model, "rejected")
-    rej_rows = np.flatnonzero(after_mql & (r.row_stage == rej_pos))
-    order = np.lexsort((r.row_time[rej_rows], r.row_lead[rej_rows]))
-    rej_rows = rej_rows[order]
-    _, first_idx = np.unique(r.row_lead[rej_rows], return_index=True)
-    rej_rows = rej_rows[first_idx]  # the first rejection of each lead
+    after_mql = _after(r, mql_t)
+    rej_rows = _first_rows(r, after_mql & (r.row_stage == _stage_position(model, "rejected")))
     n_rej = len(rej_rows)
     lo, hi = wilson(n_rej, n_mql)
     if "reason" in sh:
