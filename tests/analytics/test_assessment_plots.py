@@ -15,6 +15,7 @@ from helpers.plotting.assessment import plot_dimension_scores, plot_gap, plot_wo
 def test_dimension_and_gap_plots(lang):
     scores = asm.score_survey(planted_survey(2, n=10), INSTRUMENT, n_boot=200)
     fig = plot_dimension_scores(scores, INSTRUMENT, lang)
+    fig.canvas.draw()
     ax = fig.axes[0]
     ticks = [tk.get_text() for tk in ax.get_yticklabels()]
     assert ticks == [INSTRUMENT.dimension_label(d, lang) for d in INSTRUMENT.dimensions]
@@ -22,6 +23,7 @@ def test_dimension_and_gap_plots(lang):
     assert legend == [t("assessment.team_sales", lang), t("assessment.team_marketing", lang)]
     plt.close(fig)
     fig = plot_gap(scores, INSTRUMENT, lang)
+    fig.canvas.draw()
     ax = fig.axes[0]
     widths = sorted(p.get_width() for p in ax.patches)
     gaps = scores.gap.query("wave == 'after' and dimension != 'total'")["difference"]
@@ -33,6 +35,7 @@ def test_dimension_and_gap_plots(lang):
 def test_word_tone_plot_heights_are_the_shares():
     words = asm.score_words(words_frame(), LEXICON)
     fig = plot_word_tone(words, "it")
+    fig.canvas.draw()
     ax = fig.axes[0]
     heights = sorted(p.get_height() for p in ax.patches if p.get_height() == p.get_height())
     assert heights == pytest.approx(sorted(words.tone["share_negative"]))

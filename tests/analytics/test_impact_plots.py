@@ -19,8 +19,9 @@ def test_event_study_plot(lang):
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == t("impact.plot_event_title", lang)
     assert ax.get_xlabel() == t("impact.plot_event_x", lang)
-    points = np.vstack([c.get_offsets() for c in ax.collections if len(c.get_offsets())])
-    assert set(res.event_study["event_time"]) <= set(points[:, 0])
+    fig.canvas.draw()
+    xs = np.concatenate([ln.get_xdata() for ln in ax.get_lines() if ln.get_marker() == "o"])
+    assert set(res.event_study["event_time"]) == set(xs)
     start = [ln for ln in ax.get_lines() if ln.get_label() == t("impact.plot_start", lang)]
     assert start and start[0].get_xdata()[0] == -0.5
     plt.close(fig)
@@ -30,6 +31,7 @@ def test_event_study_plot(lang):
 def test_its_plot(lang):
     res = impact.interrupted_time_series(its_series(0, 0.05), "2025-01-01")
     fig = plot_its(res, lang)
+    fig.canvas.draw()
     ax = fig.axes[0]
     labels = [ln.get_label() for ln in ax.get_lines()]
     assert t("impact.plot_its_counterfactual", lang) in labels

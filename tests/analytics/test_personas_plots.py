@@ -15,6 +15,7 @@ from helpers.plotting.personas import plot_cluster_profile, plot_rejection_mix, 
 def test_scorecard_plot(lang):
     card = ps.persona_scorecard(persona_crm())
     fig = plot_scorecard(card, lang)
+    fig.canvas.draw()
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     assert titles == [t("personas.plot_mql_to_sql", lang), t("personas.plot_win_rate", lang)]
     ticks = [tk.get_text() for tk in fig.axes[0].get_yticklabels()]
@@ -25,6 +26,7 @@ def test_scorecard_plot(lang):
 def test_cluster_profile_heatmap():
     res = ps.persona_candidates(planted_leads(600), FEATURES, k_range=range(3, 4), bootstrap=2)
     fig = plot_cluster_profile(res, "it", top=5)
+    fig.canvas.draw()
     ax = fig.axes[0]
     cols = [tk.get_text() for tk in ax.get_xticklabels()]
     assert cols == [t("personas.plot_profile_cluster", "it", cluster=c) for c in (1, 2, 3)]
@@ -35,6 +37,7 @@ def test_cluster_profile_heatmap():
 def test_rejection_mix_plot():
     mix = ps.rejection_mix(persona_crm())
     fig = plot_rejection_mix(mix, "en")
+    fig.canvas.draw()
     ax = fig.axes[0]
     assert sum(p.get_width() for p in ax.patches) == pytest.approx(1.0)
     assert ax.get_title(loc="left") == t("personas.plot_rejection_title", "en")

@@ -39,7 +39,7 @@ def plot_dimension_scores(
     ax.set_xlim(instrument.scale_min - 0.1, instrument.scale_max + 0.1)
     ax.set_xlabel(t("assessment.plot_dimension_x", lang))
     ax.set_title(t("assessment.plot_dimension_title", lang) + f" ({wave})")
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="best", frameon=True)
     return fig
 
 

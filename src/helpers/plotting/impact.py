@@ -17,10 +17,18 @@ def plot_event_study(result: EffectResult, lang: str = "en") -> plt.Figure:
     fig, ax = new_figure()
     x = es["event_time"].to_numpy()
     y = es["estimate"].to_numpy(float)
-    err = [y - es["ci_low"].to_numpy(float), es["ci_high"].to_numpy(float) - y]
-    colours = [NEUTRAL if e < 0 else TEAM_COLOURS["marketing"] for e in x]
-    ax.errorbar(x, y, yerr=err, fmt="none", ecolor=colours, elinewidth=1.5, capsize=3)
-    ax.scatter(x, y, c=colours, zorder=3)
+    low, high = es["ci_low"].to_numpy(float), es["ci_high"].to_numpy(float)
+    for part, colour in ((x < 0, NEUTRAL), (x >= 0, TEAM_COLOURS["marketing"])):
+        ax.errorbar(
+            x[part],
+            y[part],
+            yerr=[y[part] - low[part], high[part] - y[part]],
+            fmt="o",
+            color=colour,
+            elinewidth=1.5,
+            capsize=3,
+            zorder=3,
+        )
     ref = es["event_time"] == -1
     ax.scatter(
         x[ref],
