@@ -262,3 +262,17 @@ def test_hubspot_model_without_sal_flows_through_rates_and_reverse_funnel():
     c = sla.sla_compliance(crm, sla.SlaTerms(mql_per_month=2, decision_hours=48), as_of=AS_OF)
     decision = c.breaches.loc[c.breaches["rule"] == "decision"].set_index("lead_id")["by"]
     assert decision["L1"] == pytest.approx(24.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sla_compliance_does_not_depend_on_row_order(seed):
+    crm = tiny_crm()
+    terms = sla.SlaTerms(mql_per_month=2, first_touch_hours=24, attempts=2, decision_hours=48)
+    base = sla.sla_compliance(crm, terms, as_of=AS_OF)
+    for name in ("leads", "stage_history", "activities", "opportunities"):
+        table = getattr(crm, name)
+        setattr(crm, name, table.sample(frac=1.0, random_state=seed).reset_index(drop=True))
+    other = sla.sla_compliance(crm, terms, as_of=AS_OF)
+    pd.testing.assert_frame_equal(base.breaches, other.breaches)
+    pd.testing.assert_frame_equal(base.sales, other.sales)
+    pd.testing.assert_frame_equal(base.marketing, other.marketing)
