@@ -4,9 +4,10 @@ Three designs, chosen by what the data allows:
 
 * a pilot in some units (regions, teams) that started on one date and units that did not:
   difference-in-differences with unit and period fixed effects (:func:`did_effect`);
-* a roll-out in waves: group-time average effects with not-yet-treated controls, in the spirit of
-  Callaway and Sant'Anna (2021), which stays unbiased when effects differ by start date, unlike a
-  plain two-way fixed-effects regression (:func:`staggered_did`, called by :func:`did_effect`);
+* a roll-out in waves: a stacked difference-in-differences (one sub-experiment per start date,
+  each with clean comparison units only), which stays unbiased when effects differ by start date
+  or grow over time, unlike a plain two-way fixed-effects regression (:func:`did_effect` switches
+  to it by itself);
 * one company, one start date: a segmented regression with seasonality and Newey-West errors
   (:func:`interrupted_time_series`).
 
@@ -295,7 +296,7 @@ def did_effect(
     starts: Mapping[str, Any],
     *,
     metric: str | None = None,
-    weighted: bool = True,
+    weighted: bool | None = None,
     alpha: float = 0.05,
     n_boot: int = 999,
     seed: int = 0,
@@ -305,7 +306,8 @@ def did_effect(
 
     ``starts`` maps each treated unit to its programme start date; the other units are the
     comparison. With one common start date this is a weighted least-squares regression with unit
-    and period fixed effects (weights ``n``, the cases behind each value). With start dates that
+    and period fixed effects (weights ``n``, the cases behind each value; unweighted for
+    ``revenue`` or with ``weighted=False``). With start dates that
     differ (a roll-out in waves) it is a stacked difference-in-differences (Cengiz et al. 2019):
     one sub-experiment per start date, each with only clean controls (never treated, or not yet
     treated until the sub-experiment ends), fixed effects per sub-experiment; unlike a plain
@@ -319,7 +321,11 @@ def did_effect(
     reference) with cluster-robust intervals, for the plot.
     """
     metric = metric or panel.attrs.get("metric", "")
+    if weighted is None:
+        weighted = metric != "revenue"  # a sum per period, not a mean of cases
     df, periods = _prepare(panel, starts)
+    if weighted:
+        df = df[df["n"] > 0]  # a cell with no cases carries no information
     stacked = _stack(df)
     # Many small matrix products: one BLAS thread is much faster than oversubscribed threads.
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(invalid="ignore"):
