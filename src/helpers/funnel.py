@@ -36,6 +36,7 @@ DAY = pd.Timedelta(days=1)
 RESPONSE_BINS: tuple[float, ...] = (0.0, 1.0, 4.0, 24.0, np.inf)
 RESPONSE_BIN_LABELS: tuple[str, ...] = ("<=1h", "1-4h", "4-24h", ">24h")
 RECYCLE_CAP = 3  # recycle loops are reported as 1, 2, "3+"
+NEVER_WORKED = "never_worked"  # exit stage some CRMs set on MQLs nobody touched
 MISSING = "(missing)"  # label of a blank segment value or reason code
 STALE_FACTOR = 2.0  # stale = open in a stage over twice its median time
 
@@ -764,8 +765,9 @@ def handoff_metrics(
       ``not_computed`` note, when the stage model has no SAL);
     - rejected = MQLs with a ``rejected`` entry after their MQL time, with the reason mix;
     - recycle loops per lead, capped at ``RECYCLE_CAP`` ("3+");
-    - never worked = MQLs with no sales touch and no later stage nor exit (needs activities);
-    - no disposition = MQLs that neither progressed nor exited;
+    - never worked = MQLs with no sales touch that neither progressed nor took an exit other
+      than ``never_worked``; without activities, the MQLs the CRM marked ``never_worked``;
+    - no disposition = MQLs that neither progressed nor took any exit;
     - skipped stages = leads that reached a later stage without an entry for this one;
     - stale = open leads / deals older than twice the median time in that stage;
     - response time = first sales touch minus MQL time (business hours when ``sla`` says so).
@@ -819,10 +821,17 @@ def handoff_metrics(
 
     # progressed beyond MQL, or took any exit after it
     progressed = (r.reached[:, j_mql + 1 :] != _BIG).any(axis=1)
+    nw_pos = model.stages.index(NEVER_WORKED) if NEVER_WORKED in model.exits else -2
+    exit_rows = after_mql & (r.row_stage >= n_funnel)
     exited = np.zeros(len(r.ids), dtype=bool)
-    exited[r.row_lead[after_mql & (r.row_stage >= n_funnel)]] = True
+    exited[r.row_lead[exit_rows]] = True
+    marked_nw = np.zeros(len(r.ids), dtype=bool)  # the CRM itself says "never worked"
+    marked_nw[r.row_lead[exit_rows & (r.row_stage == nw_pos)]] = True
+    other_exit = np.zeros(len(r.ids), dtype=bool)
+    other_exit[r.row_lead[exit_rows & (r.row_stage != nw_pos)]] = True
     open_mql = is_mql & ~progressed & ~exited
     no_disposition = int(open_mql.sum())
+    untouched_candidates = is_mql & ~progressed & ~other_exit
 
     never_worked = None
     resp: dict[str, float] | None = None
@@ -841,11 +850,14 @@ def handoff_metrics(
         rt = _response_frame(r, mql_t, crm.activities, when, **kw)
         touched = np.zeros(len(r.ids), dtype=bool)
         touched[np.flatnonzero(is_mql)] = rt["touched"].to_numpy()
-        never_worked = int((open_mql & ~touched).sum())
+        never_worked = int((untouched_candidates & ~touched).sum())
         resp = _quantiles(rt["hours"])
     else:
-        notes["never_worked"] = "funnel.note_no_activities"
         notes["response_hours"] = "funnel.note_no_activities"
+        if nw_pos >= 0:
+            never_worked = int((is_mql & marked_nw).sum())
+        else:
+            notes["never_worked"] = "funnel.note_no_activities"
 
     skipped_n = ((r.reached != _BIG) & (r.first == _BIG)).sum(axis=0)
     skipped = pd.DataFrame(
