@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CACHE = HERE / ".cache"
 RESULTS = HERE / "results"
+SAMPLE_CONFIG = ROOT / "data" / "samples" / "client.yaml"
 SEED = 2024
 KEY = b"benchmark-key-not-a-secret"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000, 5_000_000)
@@ -41,6 +42,14 @@ TIMESTAMPS = {
     "activities": "at",
 }
 INGEST_FILES = tuple(TIMESTAMPS)
+ANALYSIS_ORDER = [
+    "ingest_csv",
+    "ingest_parquet",
+    "cohort_conversion",
+    "time_to_convert",
+    "sla_compliance",
+    "persona_scorecard",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,16 +219,19 @@ def measure(spec: dict[str, Any], timeout: float) -> tuple[dict[str, Any], Any]:
 
 
 def report_worker(size: int, timeout: float) -> dict[str, Any]:
-    """``smarketing report`` on the size's CSV export: wall time and largest process's peak.
+    """``smarketing report`` on the size's CSV export (size 0: the bundled sample's config):
+    wall time and the largest process's peak memory.
 
     Runs inside its own worker process, so ``RUSAGE_CHILDREN`` covers only this report (the
     command, its kernels and converters): the peak of the largest single process among them.
     """
     smarketing = Path(_python()).with_name("smarketing")
+    data = ["--data", str(CACHE / str(size) / "csv")]
+    source = ["--config", str(SAMPLE_CONFIG)] if size == 0 else data
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [str(smarketing), "report", "--data", str(CACHE / str(size) / "csv"), "--out", tmp],
+            [str(smarketing), "report", *source, "--out", str(Path(tmp) / "run")],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -254,6 +266,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     reports: list[dict[str, Any]] = []
     started = time.time()
+    if not args.no_report and SAMPLE_CONFIG.exists():
+        rep = {"size": 0, **measure_report(0, args.timeout)}
+        reports.append(rep)
+        print(f"bundled sample: smarketing report {rep}", flush=True)
     for size in args.sizes:
         csv = size <= args.ingest_max
         print(f"[{size:>9,}] preparing data", flush=True)
@@ -267,7 +283,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             impl_names = ["kit", "duckdb", "naive"] + (["pyarrow"] if ingest else [])
             outputs: dict[str, Any] = {}
             for impl in impl_names:
-                spec = {"size": size, "analysis": analysis, "impl": impl, "repeats": args.repeats}
+                repeats = args.repeats if size <= 1_000_000 else args.large_repeats
+                spec = {"size": size, "analysis": analysis, "impl": impl, "repeats": repeats}
                 scale = 1.0
                 if impl == "naive" and not ingest and size > args.naive_max:
                     spec["subsample"] = args.naive_max
@@ -322,6 +339,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` plus the rows and reports of ``old`` for sizes ``new`` did not measure."""
+    sizes = {r["size"] for r in new["rows"]} | {r["size"] for r in new["reports"]}
+    out = dict(new)
+    out["rows"] = sorted(
+        [r for r in old["rows"] if r["size"] not in sizes] + new["rows"],
+        key=lambda r: (r["size"], ANALYSIS_ORDER.index(r["analysis"])),
+    )
+    out["reports"] = sorted(
+        [r for r in old["reports"] if r["size"] not in sizes] + new["reports"],
+        key=lambda r: r["size"],
+    )
+    out["runs"] = [*old.get("runs", [old["machine"]]), new["machine"]]
+    out["minutes"] = old["minutes"] + new["minutes"]
+    out["slopes"] = slopes(out["rows"])
+    return out
+
+
 def _fmt(x: float | None, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -373,15 +408,29 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "load_average": os.getloadavg(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": _commit(),
     }
+
+
+def _commit() -> str:
+    """The checked-out commit, marked ``+changes`` when ``src/`` differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src"], cwd=ROOT)
+    except OSError:
+        return "unknown"
+    return head + ("+changes" if dirty.returncode else "")
 
 
 def markdown(res: dict[str, Any]) -> str:
     m = res["machine"]
+    load = ", ".join(f"{x:.1f}" for x in m["load_average"])
     lines = [
         f"Run {m['date']} on {m['nproc']} cores, {m['memory_gb']} GB, Python {m['python']}, "
         f"pandas {m['pandas']}, pyarrow {m['pyarrow']}, duckdb {m['duckdb']} "
-        f"(load average at the end {', '.join(f'{x:.1f}' for x in m['load_average'])}; "
+        f"(commit {m.get('commit', 'unknown')}; load average at the end {load}; "
         f"best of {res['repeats']}, {res['minutes']:.0f} min in all).",
         "",
         "| leads | analysis | kit s | duckdb s | naive s | kit / duckdb | naive / kit "
@@ -405,11 +454,12 @@ def markdown(res: dict[str, Any]) -> str:
         lines += ["", "Log-log slope of the kit's time against leads (100k and up):", ""]
         lines += [f"- {k}: {v:.2f}" for k, v in res["slopes"].items()]
     if res["reports"]:
-        lines += ["", "`smarketing report` on the CSV export:", ""]
+        lines += ["", "`smarketing report` (kernels included):", ""]
         for rep in res["reports"]:
+            what = "the bundled sample" if rep["size"] == 0 else f"{rep['size']:,} leads"
             status = "ok" if rep["exit"] == 0 else f"failed (exit {rep['exit']}): {rep['error']}"
             lines.append(
-                f"- {rep['size']:,} leads: {_fmt(rep['seconds'])} s wall, largest process "
+                f"- {what}: {_fmt(rep['seconds'])} s wall, largest process "
                 f"{_fmt(rep['peak_mb'], 0)} MB, {status}"
             )
     return "\n".join(lines) + "\n"
@@ -457,12 +507,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
     p.add_argument("--report", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--large-repeats", type=int, default=1, help="repetitions above 1M leads")
+    p.add_argument("--merge", action="store_true", help="keep other sizes from latest.json")
     p.add_argument("--csv", action=argparse.BooleanOptionalAction, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
-    if args.report:
+    if args.report is not None:
         print(json.dumps(report_worker(args.report, args.timeout)))
         return 0
     if args.prepare:
@@ -473,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
         args.sizes, args.repeats = [10_000, 100_000], 1
     res = run(args)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.merge and (args.out / "latest.json").exists():
+        res = merge(json.loads((args.out / "latest.json").read_text()), res)
     (args.out / "latest.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
     (args.out / "latest.md").write_text(markdown(res))
     plot(res, args.out / "latest.png")
