@@ -41,8 +41,13 @@ def make_crm(n: int = 40, seed: int = 7) -> CrmData:
             "last_name": last,
         }
     )
+    # extra columns a client may have: kept by the kit format with their own types
+    leads["web_visits"] = rng.integers(0, 40, n).astype("int64")
+    leads["annual_revenue"] = rng.integers(10_000, 90_000_000, n) / 100
+    leads["postcode"] = [f"{i % 7:05d}" for i in range(n)]
+    leads["last_seen"] = leads["created_at"] + pd.Timedelta(days=2, seconds=5)
     for col in leads.columns:
-        if col not in ("created_at", "company_size"):
+        if leads[col].dtype == object:
             leads[col] = leads[col].astype("str")
     rows, opps, acts = [], [], []
     for i, (lid, t0) in enumerate(zip(ids, leads["created_at"], strict=True)):

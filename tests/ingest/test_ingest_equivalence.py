@@ -97,3 +97,22 @@ def test_bundled_sample_reads_the_same_in_every_file_format(root: Path, tmp_path
         again, rep2 = load_crm(STYLES[style](data, tmp_path / style), key=KEY, pseudonymise=False)
         assert rep2.usable, rep2.render_text()
         assert_same(data, again)
+
+
+@pytest.mark.parametrize("style", ["italian_cp1252", "kit_utf8_bom", "xlsx", "parquet"])
+def test_extra_columns_keep_their_types_in_every_kit_format(style, crm, reference, tmp_path):
+    data, _ = load_crm(STYLES[style](crm, tmp_path / style), key=KEY)
+    extras = ["web_visits", "annual_revenue", "postcode", "last_seen"]
+    for name in (reference, data):
+        assert str(name.leads["web_visits"].dtype) == "int64"
+        assert str(name.leads["annual_revenue"].dtype) == "float64"
+        assert str(name.leads["last_seen"].dtype) == "datetime64[us, UTC]"
+        assert name.leads["postcode"].str.len().eq(5).all()  # a code, not a number
+    pd.testing.assert_frame_equal(
+        data.leads.set_index("lead_id")[extras].sort_index(),
+        reference.leads.set_index("lead_id")[extras].sort_index(),
+    )
+    pd.testing.assert_series_equal(
+        reference.leads.set_index("lead_id")["annual_revenue"].sort_index(),
+        crm.leads.set_index("lead_id")["annual_revenue"].sort_index(),
+    )

@@ -21,9 +21,10 @@ from helpers.ingest.mapping import (
     match_score,
     required_columns,
 )
-from helpers.ingest.parsing import isin_text, parse_dates, parse_numbers
+from helpers.ingest.parsing import SLASH_RE, isin_text, parse_dates, parse_numbers
 from helpers.ingest.readers import RawFile, list_input_files, read_file
 from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
+from helpers.ingest.safety import regex_mask
 from helpers.ingest.validate import DERIVED, FILE, INTERNAL, ROW, check_tables, summarise
 from helpers.model import SCHEMAS, CrmData
 
@@ -155,6 +156,31 @@ def _ex(values: pd.Series, mask: pd.Series, raw: RawFile, personal: bool) -> lis
     ]
 
 
+# numbers without leading zeros (codes like 00123 stay text), optionally with thousands groups
+NUMBER_TEXT = r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?$"
+NUMBER_TEXT_COMMA = r"^-?(?:0|[1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d*)(?:,\d+)?$"
+ISO_DATE_TEXT = (
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def infer_type(text: pd.Series, raw: RawFile, mapping: Mapping) -> pd.Series:
+    """An extra (unmapped) text column as numbers or ISO dates when every value is one."""
+    filled = text.dropna()
+    if filled.empty:
+        return text
+    pattern = NUMBER_TEXT_COMMA if raw.decimal_comma else NUMBER_TEXT
+    if regex_mask(filled, pattern).all():
+        numbers = parse_numbers(text, decimal_comma=raw.decimal_comma).values
+        whole = numbers.notna().all() and (numbers % 1 == 0).all()
+        return numbers.astype("int64") if whole else numbers
+    if regex_mask(filled, ISO_DATE_TEXT).all() or regex_mask(filled, SLASH_RE).all():
+        parsed = parse_dates(text, tz=mapping.timezone, day_first=_day_first(raw, mapping))
+        if not parsed.unparseable.any():
+            return parsed.values
+    return text
+
+
 def _day_first(raw: RawFile, mapping: Mapping) -> bool:
     if raw.decimal_comma or raw.delimiter == ";":
         return True
@@ -205,7 +231,12 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                 continue
             values = frame[col]
             textual = pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
-            out[col] = _text(values) if textual else values
+            personal = col in mapping.personal_columns()
+            out[col] = (
+                infer_type(_text(values), raw, mapping)
+                if textual and not personal
+                else (_text(values) if textual else values)
+            )
     mapped = pd.DataFrame(out, index=frame.index)
     mapped[FILE] = raw.name
     mapped[ROW] = np.arange(len(frame), dtype="int64") + raw.first_row
