@@ -167,3 +167,35 @@ def test_the_documented_example_mapping_is_valid(root):
     assert mapping.stage_model.resolve("Qualified Lead") == "sql"
     assert {"mobile", "email"} <= mapping.personal_columns()
     assert [s.table for s in mapping.sources] == ["leads", "opportunities", "leads"]
+
+
+def test_utf16_tab_delimited_text_from_excel(tmp_path):
+    text = "lead_id\tcreated_at\tcompany\nL1\t31/01/2024\tCaffè Srl\nL2\t01/02/2024\tZoë\n"
+    (tmp_path / "leads.txt").write_bytes(text.encode("utf-16"))
+    data, report = load_crm(tmp_path / "leads.txt")
+    assert report.usable and not report.warnings, report.render_text()
+    assert data.leads["company"].tolist() == ["Caffè Srl", "Zoë"]
+    assert data.leads["created_at"].tolist() == [
+        pd.Timestamp("2024-01-31", tz="UTC"),
+        pd.Timestamp("2024-02-01", tz="UTC"),
+    ]
+
+
+def test_json_report_has_a_stable_shape(tmp_path):
+    _, report = load_crm(write_kit(make_crm(n=8), tmp_path))
+    out = report.to_dict("it")
+    assert list(out) == ["usable", "mapping", "tables", "stage_counts", "summary", "findings"]
+    assert list(out["tables"]["leads"]) == ["files", "rows", "date_column", "start", "end"]
+    assert list(out["findings"][0]) == [
+        "severity",
+        "code",
+        "table",
+        "file",
+        "column",
+        "count",
+        "examples",
+        "params",
+        "message",
+        "advice",
+    ]
+    assert out["tables"]["leads"]["rows"] == 8 and out["tables"]["leads"]["files"] == ["leads.csv"]
