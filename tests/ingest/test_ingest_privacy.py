@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ingest_exports import make_crm, write_hubspot, write_kit
 
 from helpers import privacy
@@ -25,6 +27,12 @@ def test_token_is_the_truncated_hmac_and_normalises_case_and_spaces():
     assert got.iloc[0] == got.iloc[1] == want
     assert got.iloc[2:].isna().all()
     assert privacy.tokens(pd.Series(["ann@x.com"]), b"other").iloc[0] != want
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=150), st.binary(max_size=300))
+def test_fast_hmac_equals_the_standard_library(key, message):
+    assert privacy.hmac_sha256(key)(message) == hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def test_pseudonymise_leaves_other_columns_and_the_input_alone():
