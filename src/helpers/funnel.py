@@ -108,6 +108,8 @@ class _Reach:
     row_lead: np.ndarray  # per history row: its lead's row in ``ids`` (-1 when missing)
     row_stage: np.ndarray  # per history row: position in ``model.stages`` (-1 when unknown)
     row_time: np.ndarray  # per history row: entered_at
+    lead_rows: np.ndarray | None = None  # per row of ``leads`` (when given): its row in ``ids``
+    act_rows: np.ndarray | None = None  # per row of ``activities`` (when given): same
 
     def times(self, values: np.ndarray) -> pd.Series:
         """Integer times back to a UTC timestamp column (NaT for never)."""
@@ -116,16 +118,26 @@ class _Reach:
 
 
 def _reach(
-    stage_history: pd.DataFrame, model: StageModel, leads: pd.DataFrame | None = None
+    stage_history: pd.DataFrame,
+    model: StageModel,
+    leads: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
 ) -> _Reach:
+    """Factorise lead ids of the history (and of ``leads`` / ``activities``) once, together."""
     _need_columns(stage_history, ("lead_id", "stage", "entered_at"), "stage_history", "funnel")
     n_funnel = len(model.funnel)
     row_stage = _positions(stage_history["stage"], model.stages)
     row_time = _utc_int(stage_history["entered_at"])
-    ids = stage_history["lead_id"]
+    parts = [stage_history["lead_id"]]
     if leads is not None:
-        ids = pd.concat([ids, leads["lead_id"]], ignore_index=True)
+        parts.append(leads["lead_id"])
+    if activities is not None:
+        parts.append(activities["lead_id"])
+    ids = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     codes, uniques = pd.factorize(ids)
+    n_leads = len(leads) if leads is not None else 0
+    act_rows = codes[len(codes) - len(activities) :] if activities is not None else None
+    codes = codes[: len(stage_history) + n_leads]
     n_hist = len(stage_history)
     row_lead = codes[:n_hist]
     first = np.full((len(uniques), n_funnel), _BIG, dtype="int64")
@@ -138,7 +150,8 @@ def _reach(
     later_min = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
     reached = np.where(first != _BIG, first, later_min)
     index = pd.Index(uniques, name="lead_id", dtype="str")
-    return _Reach(index, first, reached, row_lead, row_stage, row_time)
+    lead_rows = codes[n_hist:] if leads is not None else None
+    return _Reach(index, first, reached, row_lead, row_stage, row_time, lead_rows, act_rows)
 
 
 def reach_times(
@@ -517,11 +530,18 @@ def holiday_dates(country: str | None, years: Sequence[int]) -> list[Any]:
     return sorted(hol.country_holidays(country, years=list(years)).keys())
 
 
-def _sales_activities(activities: pd.DataFrame) -> pd.DataFrame:
-    acts = activities
-    if "side" in acts.columns:
-        acts = acts.loc[acts["side"].isna() | (acts["side"] == "sales")]
-    return acts
+def _touches(r: _Reach, activities: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Sales touches as (lead row in ``r``, time) arrays: activities with ``side == "sales"``
+    (or no side), of leads present in ``r``."""
+    if r.act_rows is not None and len(r.act_rows) == len(activities):
+        lead = r.act_rows  # factorised with the history
+    else:
+        lead = _positions(activities["lead_id"], r.ids)
+    ok = lead >= 0
+    if "side" in activities.columns:
+        side = activities["side"]
+        ok &= (side.isna() | (side == "sales")).to_numpy(dtype=bool)
+    return lead[ok], _utc_int(activities["at"])[ok]
 
 
 def response_times(
@@ -547,7 +567,7 @@ def response_times(
     model = crm.stage_model
     stage = _stage_key(model, from_role)
     when = _as_of(as_of, (sh, "entered_at"), (acts, "at"))
-    r = _reach(sh, model)
+    r = _reach(sh, model, activities=acts)
     return _response_frame(
         r,
         r.reached[:, model.funnel.index(stage)],
@@ -562,14 +582,10 @@ def response_times(
 
 
 def _first_touch(
-    r: _Reach, start: np.ndarray, acts: pd.DataFrame, when: pd.Timestamp
+    r: _Reach, start: np.ndarray, touches: tuple[np.ndarray, np.ndarray], when: pd.Timestamp
 ) -> np.ndarray:
     """Per lead row of ``r``: first sales touch at or after ``start`` and by ``when``."""
-    acts = _sales_activities(acts)
-    lead = _positions(acts["lead_id"], r.ids)
-    at = _utc_int(acts["at"])
-    ok = lead >= 0
-    lead, at = lead[ok], at[ok]
+    lead, at = touches
     begin = start[lead]
     ok = (begin != _BIG) & (at >= begin) & (at <= _ts_int(when))
     out = np.full(len(r.ids), _BIG, dtype="int64")
@@ -595,7 +611,7 @@ def _response_frame(
     holiday_country: str | None = None,
 ) -> pd.DataFrame:
     rows = np.flatnonzero((start != _BIG) & (start <= _ts_int(when)))
-    touch = _first_touch(r, start, acts, when)[rows]
+    touch = _first_touch(r, start, _touches(r, acts), when)[rows]
     out = pd.DataFrame(
         {
             "lead_id": r.ids[rows],
@@ -776,7 +792,7 @@ def handoff_metrics(
     model = crm.stage_model
     when = _as_of(as_of, (sh, "entered_at"))
     sh = sh.loc[sh["entered_at"] <= when]
-    r = _reach(sh, model)
+    r = _reach(sh, model, activities=crm.activities if crm.has("activities") else None)
     n_funnel = len(model.funnel)
     j_mql = model.funnel.index(model.role("mql"))
     mql_t = r.reached[:, j_mql]

@@ -30,12 +30,10 @@ from helpers.funnel import (
     _as_of,
     _first_rows,
     _first_touch,
-    _positions,
     _reach,
     _records,
-    _sales_activities,
     _stage_position,
-    _utc_int,
+    _touches,
     business_hours_between,
     cohort_conversion,
     holiday_dates,
@@ -497,7 +495,8 @@ def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -
     sh = crm.require("stage_history", "sla_compliance")
     sh = sh.loc[sh["entered_at"] <= when]
     model = crm.stage_model
-    r = _reach(sh, model)
+    acts = crm.activities if crm.has("activities") else None
+    r = _reach(sh, model, crm.leads, acts)
     mql_t = r.reached[:, model.funnel.index(model.role("mql"))]
     rows = np.flatnonzero(mql_t != _BIG)
     accept_stage = model.role("sal") or model.role("sql")
@@ -535,20 +534,15 @@ def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -
     )
     if rep_col is None:
         frame["rep"] = "unassigned"
-    else:
-        pos = pd.Index(crm.leads["lead_id"]).get_indexer(frame.index)
-        reps = crm.leads[rep_col].astype("str").to_numpy(dtype=object)
-        frame["rep"] = np.where(pos >= 0, reps[np.maximum(pos, 0)], None)
-        frame["rep"] = frame["rep"].fillna("unassigned")
-    acts = crm.activities
-    if acts is not None and len(acts):
-        touch = _first_touch(r, mql_t, acts, when)[rows]
+    else:  # leads were factorised with the history: their rows in ``r`` are known
+        reps = np.full(len(r.ids), None, dtype=object)
+        reps[r.lead_rows] = crm.leads[rep_col].to_numpy(dtype=object, na_value=None)
+        frame["rep"] = pd.array(reps[rows], dtype="str").fillna("unassigned")
+    if acts is not None:
+        touches = _touches(r, acts)
+        touch = _first_touch(r, mql_t, touches, when)[rows]
         frame["first_touch_at"] = r.times(touch).array
-        sales = _sales_activities(acts)
-        lead = _positions(sales["lead_id"], r.ids)
-        at = _utc_int(sales["at"])
-        ok = lead >= 0
-        lead, at = lead[ok], at[ok]
+        lead, at = touches
         start = mql_t[lead]
         window = int(terms.attempts_days * 86_400e6)
         inside = (start != _BIG) & (at >= start) & (at < start + window)
