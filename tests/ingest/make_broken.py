@@ -268,6 +268,14 @@ CASES: dict[str, Case] = {
         2,
         mapping="olist",
     ),
+    "duplicate_column_names": Case(
+        {"leads.csv": "lead_id,lead_id,created_at\nL1,L2,2024-01-01\n"}, "duplicate_columns", 0
+    ),
+    "unclosed_quote": Case(
+        {"leads.csv": 'lead_id,created_at,company\nL1,2024-01-01,"Acme\nL2,2024-01-02,Beta\n'},
+        "multiline_cells",
+        0,
+    ),
     "huge_cell": Case({"leads.csv": _huge}, "huge_cell", 0, generated=True),
 }
 

@@ -161,7 +161,8 @@ def read_csv(path: Path) -> RawFile:
         )
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     raw.frame = frame
-    raw.decimal_comma = _looks_decimal_comma(frame, raw.delimiter)
+    _unique_columns(raw)
+    raw.decimal_comma = _looks_decimal_comma(raw.frame, raw.delimiter)
     return raw
 
 
@@ -261,7 +262,36 @@ def read_file(path: Path) -> RawFile:
     """Read one export file, choosing the reader by its suffix."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path)
-    if suffix in (".parquet", ".pq"):
-        return read_parquet(path)
-    return read_csv(path)
+        raw = read_xlsx(path)
+    elif suffix in (".parquet", ".pq"):
+        raw = read_parquet(path)
+    else:
+        raw = read_csv(path)
+    if raw.frame is not None and raw.kind != "csv":
+        _unique_columns(raw)
+    return raw
+
+
+def _unique_columns(raw: RawFile) -> None:
+    """Repeated or blank header names get a suffix (``name.2``); the first one keeps the name."""
+    assert raw.frame is not None
+    names = [str(c).strip() for c in raw.frame.columns]
+    seen: dict[str, int] = {}
+    out, repeated = [], []
+    for i, name in enumerate(names):
+        base = name or f"column_{i + 1}"
+        seen[base] = seen.get(base, 0) + 1
+        if seen[base] > 1:
+            repeated.append(base)
+            base = f"{base}.{seen[base]}"
+        out.append(base)
+    if repeated:
+        raw.problems.append(
+            ReadProblem(
+                "warning",
+                "duplicate_columns",
+                count=len(repeated),
+                params={"columns": ", ".join(dict.fromkeys(repeated))},
+            )
+        )
+    raw.frame.columns = out

@@ -172,9 +172,10 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             emails = email_cells(s)
             if emails.any():
                 ck.add("warning", "email_in_column", table, df, emails, col)
-        markup = s.str.contains("<", regex=False, na=False)  # cheap test first
-        if markup.any():
-            markup = regex_mask(s, MARKUP_RE, literal="<")
+        lines = regex_mask(s, r"[\r\n]", literal="\n")  # the literal is a cheap test first
+        if lines.any():
+            ck.add("info", "multiline_cells", table, df, lines, col)
+        markup = regex_mask(s, MARKUP_RE, literal="<")
         if markup.any():
             ck.add("warning", "markup_in_text", table, df, markup, col)
         huge = s.str.len() > HUGE_CELL
