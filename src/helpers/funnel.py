@@ -31,6 +31,27 @@ from helpers.stages import StageModel
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.sla import SlaTerms
 
+__all__ = [
+    "HandoffMetrics",
+    "PipelineCoverage",
+    "ResponseEffect",
+    "SalesVelocity",
+    "bottlenecks",
+    "business_hours_between",
+    "cohort_conversion",
+    "conversion_curve",
+    "funnel_summary",
+    "handoff_metrics",
+    "holiday_dates",
+    "pipeline_coverage",
+    "reach_times",
+    "response_time_effect",
+    "response_times",
+    "sales_velocity",
+    "time_to_convert",
+    "wilson",
+]
+
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
 RESPONSE_BINS: tuple[float, ...] = (0.0, 1.0, 4.0, 24.0, np.inf)

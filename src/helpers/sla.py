@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -41,6 +41,21 @@ from helpers.funnel import (
 )
 from helpers.messages import t
 from helpers.model import CrmData
+
+__all__ = [
+    "CapacityVerdict",
+    "ReverseFunnel",
+    "SlaCompliance",
+    "SlaTerms",
+    "StageRates",
+    "capacity_check",
+    "compliance_by_rep",
+    "lead_value_by_segment",
+    "rates_from_history",
+    "reverse_funnel",
+    "sla_compliance",
+    "sla_document",
+]
 
 ROLE_CHAIN: tuple[str, ...] = ("lead", "mql", "sal", "sql", "opportunity", "won")
 DAYS_PER_MONTH = 365.25 / 12
@@ -664,21 +679,6 @@ def sla_compliance(
         terms=terms.to_dict(),
         not_computed=notes,
     )
-
-
-__all__: Sequence[str] = (
-    "CapacityVerdict",
-    "ReverseFunnel",
-    "SlaCompliance",
-    "SlaTerms",
-    "StageRates",
-    "capacity_check",
-    "lead_value_by_segment",
-    "rates_from_history",
-    "reverse_funnel",
-    "sla_compliance",
-    "sla_document",
-)
 
 
 def compliance_by_rep(compliance: SlaCompliance) -> pd.DataFrame:
