@@ -7,7 +7,6 @@ files match. ``CASES`` also says what ``smarketing validate`` must answer for ea
 from __future__ import annotations
 
 import io
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -285,22 +284,26 @@ def content(value: Callable[[], bytes | str] | bytes | str) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
 
 
-def write_case(name: str, folder: Path) -> Path:
-    """Write one case into ``folder/name`` and return that folder."""
+def write_case(name: str, folder: Path, keep_workbooks: bool = False) -> Path:
+    """Write one case into ``folder/name`` and return that folder.
+
+    ``keep_workbooks``: leave an existing generated .xlsx alone (it differs only by its creation
+    time), so regenerating the corpus does not churn binary files.
+    """
     target = folder / name
     target.mkdir(parents=True, exist_ok=True)
     for fname, value in CASES[name].files.items():
-        (target / fname).write_bytes(content(value))
+        path = target / fname
+        if keep_workbooks and callable(value) and fname.endswith(".xlsx") and path.exists():
+            continue
+        path.write_bytes(content(value))
     return target
 
 
 def main(folder: Path = HERE) -> None:
-    for name in CASES:
-        if (folder / name).exists():
-            shutil.rmtree(folder / name)
     for name, case in CASES.items():
         if not case.generated:
-            write_case(name, folder)
+            write_case(name, folder, keep_workbooks=True)
 
 
 if __name__ == "__main__":
