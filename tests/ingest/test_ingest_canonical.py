@@ -199,3 +199,19 @@ def test_json_report_has_a_stable_shape(tmp_path):
         "advice",
     ]
     assert out["tables"]["leads"]["rows"] == 8 and out["tables"]["leads"]["files"] == ["leads.csv"]
+
+
+def test_hubspot_deal_with_several_contacts_links_the_first(tmp_path):
+    crm = make_crm(n=10)
+    folder = write_hubspot(crm, tmp_path)
+    deals_path = folder / "hubspot-crm-exports-all-deals.csv"
+    deals = pd.read_csv(deals_path, dtype=str)
+    first = deals.loc[0, "Associated Contact IDs"]
+    deals.loc[0, "Associated Contact IDs"] = f"{first};L0009"
+    deals.to_csv(deals_path, index=False)
+    data, report = load_crm(folder)
+    assert report.usable and not report.get("orphan_rows"), report.render_text()
+    assert (
+        data.opportunities.set_index("opportunity_id").loc[deals.loc[0, "Record ID"], "lead_id"]
+        == first
+    )

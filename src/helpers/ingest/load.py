@@ -138,6 +138,8 @@ def _convert(
             )
         return parsed_n.values.where(~bad)
     text = _text(values)
+    if spec.split:
+        text = _text(text.str.split(spec.split, n=1, regex=False).str[0])
     if spec.values:
         norm = text.str.lower().str.replace(r"[\s_]+", " ", regex=True).str.strip()
         mapped = norm.map(spec.values)

@@ -62,6 +62,7 @@ class ColumnSpec:
     values: dict[str, str] = field(default_factory=dict)  # normalised label -> value
     default: str | None = None  # value for labels not in ``values`` (None keeps them)
     personal: bool = False
+    split: str | None = None  # keep the first of several values joined by this separator
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnS
         return ColumnSpec(name, (name,), default_type)
     if not isinstance(raw, dict):
         return ColumnSpec(name, _names(raw, where, source), default_type)
-    unknown = set(raw) - {"from", "type", "values", "default", "personal"}
+    unknown = set(raw) - {"from", "type", "values", "default", "personal", "split"}
     if unknown:
         raise MappingError(source, f"{where}: unknown keys {', '.join(sorted(unknown))}")
     ctype = str(raw.get("type", default_type))
@@ -141,6 +142,7 @@ def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnS
         values={normalise_label(str(k)): str(v) for k, v in values.items()},
         default=None if raw.get("default") is None else str(raw["default"]),
         personal=bool(raw.get("personal", False)),
+        split=None if raw.get("split") is None else str(raw["split"]),
     )
 
 
