@@ -26,6 +26,7 @@ from statsmodels.stats.proportion import proportion_confint
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
 from helpers.model import CrmData
+from helpers.results import fmt_number, fmt_pct
 from helpers.stages import StageModel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1010,9 +1011,9 @@ class PipelineCoverage:
         return t(
             f"funnel.coverage_{self.verdict}",
             lang,
-            coverage=self.coverage if self.coverage is not None else float("nan"),
-            low=self.rule_of_thumb[0],
-            high=self.rule_of_thumb[1],
+            coverage=fmt_number(self.coverage, lang, 1),
+            low=fmt_number(self.rule_of_thumb[0], lang),
+            high=fmt_number(self.rule_of_thumb[1], lang),
         )
 
 
@@ -1071,9 +1072,9 @@ class ResponseEffect:
         return t(
             self.note_key,
             lang,
-            odds_ratio=self.odds_ratio,
-            low=self.odds_ratio_ci[0],
-            high=self.odds_ratio_ci[1],
+            odds_ratio=fmt_number(self.odds_ratio, lang, 2),
+            low=fmt_number(self.odds_ratio_ci[0], lang, 2),
+            high=fmt_number(self.odds_ratio_ci[1], lang, 2),
         )
 
 
@@ -1211,9 +1212,9 @@ def bottlenecks(
             lang,
             from_stage=r.from_stage,
             to_stage=r.to_stage,
-            lost=r.lost,
-            p=0.0 if pd.isna(r.p_win_next) else r.p_win_next,
-            value=0.0 if pd.isna(r.lost_value) else r.lost_value,
+            lost=fmt_number(r.lost, lang),
+            p=fmt_pct(None if pd.isna(r.p_win_next) else r.p_win_next, lang, 1),
+            value=fmt_number(None if pd.isna(r.lost_value) else r.lost_value, lang),
         )
         for r in out.itertuples()
     ]

@@ -41,6 +41,7 @@ from helpers.funnel import (
 )
 from helpers.messages import t
 from helpers.model import CrmData
+from helpers.results import fmt_number, fmt_pct
 
 __all__ = [
     "CapacityVerdict",
@@ -270,10 +271,10 @@ class CapacityVerdict:
         return t(
             f"sla.capacity_{self.verdict}",
             lang,
-            needed=self.attempts_needed,
-            available=self.attempts_available,
-            utilisation=self.utilisation,
-            max_mql=self.max_mql_per_month,
+            needed=fmt_number(self.attempts_needed, lang),
+            available=fmt_number(self.attempts_available, lang),
+            utilisation=fmt_pct(self.utilisation, lang),
+            max_mql=fmt_number(math.floor(self.max_mql_per_month), lang),
         )
 
 
@@ -402,6 +403,11 @@ class SlaTerms:
         return asdict(self)
 
 
+def _num(value: float, lang: str) -> str:
+    """A whole number without decimals, otherwise one decimal, as ``lang`` writes it."""
+    return fmt_number(value, lang, 0 if float(value).is_integer() else 1)
+
+
 def sla_document(terms: SlaTerms, lang: str = "en") -> str:
     """The SLA as a Markdown document, every sentence from the catalogue."""
     hours_kind = t(
@@ -414,18 +420,23 @@ def sla_document(terms: SlaTerms, lang: str = "en") -> str:
         "",
         f"## {t('sla.doc.marketing_heading', lang)}",
         "",
-        "- " + t("sla.doc.mql_volume", lang, mql=terms.mql_per_month),
+        "- " + t("sla.doc.mql_volume", lang, mql=_num(terms.mql_per_month, lang)),
     ]
     if terms.mql_per_rep_per_month is not None:
-        lines.append("- " + t("sla.doc.mql_per_rep", lang, mql=terms.mql_per_rep_per_month))
+        lines.append(
+            "- " + t("sla.doc.mql_per_rep", lang, mql=_num(terms.mql_per_rep_per_month, lang))
+        )
     lines += [
-        "- " + t("sla.doc.acceptance", lang, rate=terms.min_acceptance_rate),
+        "- " + t("sla.doc.acceptance", lang, rate=fmt_pct(terms.min_acceptance_rate, lang)),
         "",
         f"## {t('sla.doc.sales_heading', lang)}",
         "",
-        "- " + t("sla.doc.first_touch", lang, hours=terms.first_touch_hours, kind=hours_kind),
+        "- "
+        + t(
+            "sla.doc.first_touch", lang, hours=_num(terms.first_touch_hours, lang), kind=hours_kind
+        ),
         "- " + t("sla.doc.attempts", lang, attempts=terms.attempts, days=terms.attempts_days),
-        "- " + t("sla.doc.decision", lang, hours=terms.decision_hours, kind=hours_kind),
+        "- " + t("sla.doc.decision", lang, hours=_num(terms.decision_hours, lang), kind=hours_kind),
     ]
     if terms.reason_required:
         lines.append("- " + t("sla.doc.reason", lang))

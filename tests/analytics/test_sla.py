@@ -158,6 +158,9 @@ def test_sla_document_in_both_languages():
     assert en.startswith("# Service Level Agreement")
     assert "within 4 business hours" in en and "entro 4 ore lavorative" in it
     assert "80" in en and "80" in it and en != it
+    big = sla.SlaTerms(mql_per_month=1200, mql_per_rep_per_month=12.5)
+    assert "1,200" in sla.sla_document(big, "en") and "12.5 MQLs" in sla.sla_document(big, "en")
+    assert "1.200" in sla.sla_document(big, "it") and "12,5 MQL" in sla.sla_document(big, "it")
 
 
 def test_sla_compliance_hand_worked():

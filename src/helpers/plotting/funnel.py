@@ -12,6 +12,7 @@ import pandas as pd
 from helpers.funnel import ResponseEffect
 from helpers.messages import t
 from helpers.plotting import HIGHLIGHT, NEUTRAL, PALETTE, TEAM_COLOURS, new_figure
+from helpers.results import fmt_pct
 
 
 def plot_funnel(summary: pd.DataFrame, lang: str = "en") -> plt.Figure:
@@ -24,7 +25,7 @@ def plot_funnel(summary: pd.DataFrame, lang: str = "en") -> plt.Figure:
     for yi, reached, rate in zip(y, summary["reached"], summary["step_rate"], strict=True):
         text = f"{reached:,}"
         if pd.notna(rate):
-            text += "  (" + t("funnel.chart.step_label", lang, rate=rate) + ")"
+            text += "  (" + t("funnel.chart.step_label", lang, rate=fmt_pct(rate, lang)) + ")"
         ax.text(reached + top * 0.01, yi, text, va="center", fontsize=9)
     ax.set_xlim(0, top * 1.45)
     ax.set_xlabel(t("funnel.chart.funnel_xlabel", lang))
