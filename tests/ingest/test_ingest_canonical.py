@@ -215,3 +215,18 @@ def test_hubspot_deal_with_several_contacts_links_the_first(tmp_path):
         data.opportunities.set_index("opportunity_id").loc[deals.loc[0, "Record ID"], "lead_id"]
         == first
     )
+
+
+@pytest.mark.parametrize(
+    ("order", "expected", "severity"),
+    [(None, "2024-02-01", "warning"), ("mdy", "2024-01-02", "info"), ("dmy", "2024-02-01", "info")],
+)
+def test_user_date_order_beats_the_file_hint(tmp_path, order, expected, severity):
+    (tmp_path / "leads.csv").write_text("lead_id;created_at\nL1;01/02/2024\n", encoding="utf-8")
+    extra = f"date_order: {order}\n" if order else ""
+    (tmp_path / "m.yaml").write_text(
+        extra + "sources:\n  - {table: leads, files: ['leads.*']}\n", encoding="utf-8"
+    )
+    data, report = load_crm(tmp_path / "leads.csv", tmp_path / "m.yaml")
+    assert data.leads["created_at"].iloc[0] == pd.Timestamp(expected, tz="UTC")
+    assert report.get("ambiguous_date_order").severity == severity

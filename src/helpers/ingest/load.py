@@ -11,6 +11,7 @@ import pandas as pd
 
 from helpers import privacy
 from helpers.ingest.mapping import (
+    PRESETS,
     ColumnSpec,
     Mapping,
     SourceSpec,
@@ -100,7 +101,7 @@ def _convert(
                 Finding("warning", "mixed_date_formats", count=int(values.notna().sum()), **base)
             )
         if parsed.ambiguous:
-            severity = "info" if mapping.date_order else "warning"
+            severity = "info" if _user_date_order(mapping) else "warning"
             findings.append(
                 Finding(
                     severity,
@@ -183,7 +184,15 @@ def infer_type(text: pd.Series, raw: RawFile, mapping: Mapping) -> pd.Series:
     return text
 
 
+def _user_date_order(mapping: Mapping) -> bool:
+    """Whether the date order was set in the user's own mapping file (not a preset's default)."""
+    return bool(mapping.date_order) and mapping.origin not in PRESETS
+
+
 def _day_first(raw: RawFile, mapping: Mapping) -> bool:
+    """The day/month order used when no value settles it."""
+    if _user_date_order(mapping):
+        return mapping.date_order == "dmy"
     if raw.decimal_comma or raw.delimiter == ";":
         return True
     if mapping.date_order:
