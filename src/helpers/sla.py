@@ -382,8 +382,8 @@ class SlaTerms:
                 "sla.unknown_terms", keys=", ".join(unknown), known=", ".join(sorted(names))
             )
         if "mql_per_month" not in data:
-            raise KitError("sla.missing_term", key="mql_per_month")
-        terms = cls(**dict(data))
+            raise KitError("sla.missing_term", term="mql_per_month")
+        terms = cls(**{key: _coerce_term(key, value) for key, value in data.items()})
         numeric = (
             "mql_per_month",
             "first_touch_hours",
@@ -406,6 +406,42 @@ class SlaTerms:
 def _num(value: float, lang: str) -> str:
     """A whole number without decimals, otherwise one decimal, as ``lang`` writes it."""
     return fmt_number(value, lang, 0 if float(value).is_integer() else 1)
+
+
+_TERM_TYPES: dict[str, type] = {
+    "attempts": int,
+    "attempts_days": int,
+    "business_hours": bool,
+    "reason_required": bool,
+    "timezone": str,
+    "holiday_country": str,
+    "rep_column": str,
+}
+_TRUE = {"true", "yes", "y", "1", "sì", "si", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def _coerce_term(key: str, value: Any) -> Any:
+    """A term value as its type (numbers written as text, "yes"/"no"); None stays None."""
+    if value is None:
+        return None
+    kind = _TERM_TYPES.get(key, float)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE | _FALSE:
+                return text in _TRUE
+            raise ValueError(text)
+        if kind is str:
+            return str(value)
+        number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+        if kind is int and not number.is_integer():
+            raise ValueError(value)
+        return int(number) if kind is int else number
+    except (TypeError, ValueError):
+        raise KitError("sla.bad_term_value", term=key, value=value) from None
 
 
 def sla_document(terms: SlaTerms, lang: str = "en") -> str:

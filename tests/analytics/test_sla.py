@@ -143,6 +143,18 @@ def test_terms_round_trip_and_validation():
         sla.SlaTerms.from_dict({"mql_per_month": 80, "first_touch_hour": 4})
     with pytest.raises(KitError):
         sla.SlaTerms.from_dict({"mql_per_month": 80, "min_acceptance_rate": 1.5})
+    # values typed by hand in a YAML file or a form arrive as text
+    typed = sla.SlaTerms.from_dict(
+        {"mql_per_month": "80", "first_touch_hours": "4,5", "attempts": "6", "business_hours": "sì"}
+    )
+    assert (typed.mql_per_month, typed.first_touch_hours, typed.attempts) == (80.0, 4.5, 6)
+    assert typed.business_hours is True
+    with pytest.raises(KitError, match="attempts"):
+        sla.SlaTerms.from_dict({"mql_per_month": 80, "attempts": 2.5})
+    with pytest.raises(KitError):
+        sla.SlaTerms.from_dict({"mql_per_month": "many"})
+    with pytest.raises(KitError, match="mql_per_month"):
+        sla.SlaTerms.from_dict({"attempts": 5})
 
 
 def test_sla_document_in_both_languages():
