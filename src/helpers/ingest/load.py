@@ -208,6 +208,14 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
     ctx = {"table": src.table}
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
+    dates: dict[str, pd.Series] = {}  # a source column read as dates once, however often used
+
+    def date_of(col: str, context: dict) -> pd.Series:
+        if col not in dates:
+            spec = ColumnSpec(col, (col,), "date")
+            dates[col] = _convert(frame[col], spec, raw, mapping, context, findings)
+        return dates[col]
+
     needed = {src.merge_on} if src.merge_on else set(required_columns(src.table))
     derived = src.table == "opportunities" and src.column("outcome") is not None
     for spec in src.columns:
@@ -227,6 +235,8 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
             continue
         used.add(col)
         out[spec.name] = _convert(frame[col], spec, raw, mapping, ctx, findings)
+        if spec.type == "date":
+            dates[col] = out[spec.name]
     if src.keep_unmapped:
         claimed = {
             find_column(index, (c,))
@@ -266,10 +276,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         when = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
         for cand in dict.fromkeys(find_column(index, (c,)) for c in cols):
             used.add(cand)
-            parsed = _convert(
-                frame[cand], ColumnSpec(cand, (cand,), "date"), raw, mapping, stage_ctx, findings
-            )
-            when = when.fillna(parsed)
+            when = when.fillna(date_of(cand, stage_ctx))
         keep = when.notna() & lead.notna()
         result.stage_rows.append(
             pd.DataFrame(
@@ -288,14 +295,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         date_col = find_column(index, src.stage_status[1])
         if status_col and date_col:
             status = _text(frame[status_col])
-            when = _convert(
-                frame[date_col],
-                ColumnSpec(date_col, (date_col,), "date"),
-                raw,
-                mapping,
-                stage_ctx,
-                findings,
-            )
+            when = date_of(date_col, stage_ctx)
             keep = status.notna() & when.notna() & lead.notna()
             result.stage_rows.append(
                 pd.DataFrame(
@@ -323,14 +323,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         col = find_column(index, act.candidates)
         if not col:
             continue
-        when = _convert(
-            frame[col],
-            ColumnSpec(col, (col,), "date"),
-            raw,
-            mapping,
-            {"table": "activities", "required": True},
-            findings,
-        )
+        when = date_of(col, {"table": "activities", "required": True})
         keep = when.notna() & lead.notna()
         result.activity_rows.append(
             pd.DataFrame(
