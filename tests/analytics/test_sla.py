@@ -291,3 +291,25 @@ def test_sla_compliance_does_not_depend_on_row_order(seed):
     pd.testing.assert_frame_equal(base.breaches, other.breaches)
     pd.testing.assert_frame_equal(base.sales, other.sales)
     pd.testing.assert_frame_equal(base.marketing, other.marketing)
+
+
+def test_missing_tables_are_named_not_guessed():
+    from helpers import funnel as fn
+    from helpers.errors import MissingTableError
+
+    crm = tiny_crm()
+    crm.opportunities = None
+    with pytest.raises(MissingTableError) as err:
+        sla.lead_value_by_segment(crm, "source")
+    assert err.value.table == "opportunities"
+    assert sla.lead_value_by_segment(crm, "source", avg_deal_size=10.0)["value"].max() == (
+        pytest.approx(10 / 3)
+    )
+    with pytest.raises(MissingTableError):
+        fn.bottlenecks(crm)
+    crm.activities = None
+    with pytest.raises(MissingTableError):
+        fn.response_time_effect(crm)
+    opps = tiny_crm().opportunities
+    with pytest.raises(KitError):  # no deal closed in the 30 days before 31 March
+        fn.sales_velocity(opps, as_of=AS_OF, window_days=30)
