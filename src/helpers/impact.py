@@ -18,6 +18,7 @@ from :func:`outcome_panel`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from helpers.model import CrmData, stage_wide
 METRICS: tuple[str, ...] = ("mql_to_sql", "response_time", "win_rate", "revenue")
 RATE_METRICS: frozenset[str] = frozenset({"mql_to_sql", "win_rate"})
 FEW_CLUSTERS = 30  # below this many units cluster-robust errors are unreliable
+MAX_SCHEDULES = 199  # randomisation inference: at most this many start-date schedules
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,6 +303,7 @@ def did_effect(
     n_boot: int = 999,
     seed: int = 0,
     window: int = 4,
+    permutation: bool = True,
 ) -> EffectResult:
     """Difference-in-differences of a unit x period panel (from :func:`outcome_panel`).
 
@@ -314,8 +317,12 @@ def did_effect(
     two-way fixed-effects regression it never uses already-treated units as controls, so it
     stays unbiased when effects differ by start date.
 
-    Inference clusters by unit. With fewer than 30 units the interval and p-value come from a
-    wild cluster bootstrap-t (Webb six-point weights) rather than cluster-robust normal theory.
+    Inference clusters by unit. With fewer than 30 units, cluster-robust errors are unreliable:
+    the interval and p-value then come from randomisation inference (the same estimate with the
+    start dates reassigned to units in every possible way, or 199 random ways; the
+    interval collects the effects the data cannot reject, so it is valid whenever the schedule
+    could as well have fallen on any units), and, when there are too few ways to reassign for a
+    95% statement, from a wild cluster bootstrap-t (Webb six-point weights).
     The check is a placebo: the same estimate on pre-start data only, with a fake start half-way
     through it. ``event_study`` holds effects by period relative to the start (period -1 is the
     reference) with cluster-robust intervals, for the plot.
@@ -330,7 +337,12 @@ def did_effect(
     # Many small matrix products: one BLAS thread is much faster than oversubscribed threads.
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(invalid="ignore"):
         est, low, high, p, inference = _twfe(stacked, weighted, alpha, n_boot, seed)
-        check = _placebo_check(stacked, weighted, alpha, n_boot, seed)
+        if inference == "wild_bootstrap" and permutation:
+            perm = _permutation(df, weighted, alpha, min(n_boot, MAX_SCHEDULES), seed)
+            if perm is not None:
+                low, high, p = perm
+                inference = "permutation"
+        check = _placebo_check(df, weighted, alpha, n_boot, seed, permutation)
         events = _event_study(stacked, weighted, alpha, window)
     staggered = stacked["stack"].nunique() > 1
     return EffectResult(
@@ -357,41 +369,73 @@ def staggered_did(panel: pd.DataFrame, starts: Mapping[str, Any], **kwargs: Any)
     return did_effect(panel, starts, **kwargs)
 
 
-def _stack(df: pd.DataFrame) -> pd.DataFrame:
-    """One sub-experiment per start date with clean controls; fixed-effect keys per stack."""
-    starts = np.sort(df["g"].dropna().unique()).astype(int)
-    has_never = df["g"].isna().any()
-    last = int(df["t"].max())
-    parts = []
+def _stack_rows(
+    unit: np.ndarray, t: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of the stacked design: per start date g, the units starting at g and the clean
+    controls (never treated, or not before the stack ends), up to the stack's end.
+
+    ``unit`` and ``t`` are per row (unit codes, period indices); ``start`` per unit code (NaN =
+    never). Returns the selected row indices, their stack (start index) and treated flag.
+    """
+    starts = np.unique(start[~np.isnan(start)]).astype(int)
+    has_never = bool(np.isnan(start).any())
+    last = int(t.max())
+    row_start = start[unit]
+    idx, stack, treated = [], [], []
     for i, g in enumerate(starts):
-        later = starts[i + 1 :]
-        end = last if has_never or len(later) == 0 else int(later[0]) - 1
-        clean = df["g"].isna() | (df["g"] > end)
-        rows = df[((df["g"] == g) | clean) & (df["t"] <= end)].copy()
-        if not clean[df["t"] <= end].any():
+        end = last if has_never or i == len(starts) - 1 else int(starts[i + 1]) - 1
+        clean = np.isnan(row_start) | (row_start > end)
+        if not (clean & (t <= end)).any():
             continue
-        rows["stack"] = g
-        rows["treated"] = rows["g"] == g
-        rows["d"] = (rows["treated"] & (rows["t"] >= g)).astype(float)
-        parts.append(rows)
-    if not parts:
+        sel = np.flatnonzero(((row_start == g) | clean) & (t <= end))
+        idx.append(sel)
+        stack.append(np.full(len(sel), g))
+        treated.append(row_start[sel] == g)
+    if not idx:
         raise KitError("impact.no_comparison")
-    out = pd.concat(parts, ignore_index=True)
+    return np.concatenate(idx), np.concatenate(stack), np.concatenate(treated)
+
+
+def _fixed_effects(unit: np.ndarray, t: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """Unit x stack and period x stack dummies (one unit and each stack's first period dropped),
+    plus an intercept."""
+    ukey = pd.factorize(unit.astype(np.int64) * 100_003 + stack, sort=True)[0]
+    first = t == pd.Series(t).groupby(stack).transform("min").to_numpy()
+    tkey = pd.factorize(np.where(first, -1, t.astype(np.int64) * 100_003 + stack), sort=True)[0]
+    u_dum = np.zeros((len(t), ukey.max() + 1))
+    u_dum[np.arange(len(t)), ukey] = 1.0
+    t_dum = np.zeros((len(t), tkey.max() + 1))
+    t_dum[np.arange(len(t)), tkey] = 1.0
+    if first.any():
+        t_dum = t_dum[:, 1:]  # code 0 is the stacks' first periods (key -1 sorts first)
+    return np.hstack([u_dum[:, 1:], t_dum, np.ones((len(t), 1))])
+
+
+def _unit_codes(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit code per row, the units in code order and each unit's start (NaN = never)."""
+    codes, units = pd.factorize(df["unit"], sort=True)
+    start = df.groupby("unit")["g"].first().reindex(units).to_numpy(float)
+    return codes, np.asarray(units), start
+
+
+def _stack(df: pd.DataFrame) -> pd.DataFrame:
+    """The stacked panel (see :func:`_stack_rows`) with stack, treated and ``d`` columns."""
+    codes, _, start = _unit_codes(df)
+    idx, stack, treated = _stack_rows(codes, df["t"].to_numpy(), start)
+    out = df.iloc[idx].reset_index(drop=True)
+    out["stack"] = stack
+    out["treated"] = treated
+    out["d"] = (treated & (out["t"].to_numpy() >= stack)).astype(float)
     out["cluster"] = out["unit"]
-    out["fe_unit"] = out["unit"] + "|" + out["stack"].astype(str)
-    out["fe_t"] = out["t"].astype(str) + "|" + out["stack"].astype(str)
+    out["unit_code"] = codes[idx]
     return out
 
 
 def _design(df: pd.DataFrame, extra: list[str]) -> np.ndarray:
-    """Regressors of interest first, then unit and period dummies (one of each dropped)."""
-    cols = [df[extra].to_numpy(float)]
-    cols.append(pd.get_dummies(df["fe_unit"], drop_first=True, dtype=float).to_numpy())
-    # period dummies per stack, the first period of each stack being its reference
-    first = df["t"] == df.groupby("stack")["t"].transform("min")
-    cols.append(pd.get_dummies(df["fe_t"].where(~first), dtype=float).to_numpy())
-    cols.append(np.ones((len(df), 1)))
-    return np.hstack(cols)
+    """Regressors of interest first, then the stacked fixed effects."""
+    fe = _fixed_effects(df["unit_code"].to_numpy(), df["t"].to_numpy(), df["stack"].to_numpy())
+    return np.hstack([df[extra].to_numpy(float), fe])
 
 
 def _twfe(
@@ -409,6 +453,72 @@ def _twfe(
         return est, low, high, float(fit.pvalues[0]), "cluster"
     low, high, p = _wild_cluster_bootstrap(x, y, w, groups, alpha, n_boot, seed)
     return est, low, high, p, "wild_bootstrap"
+
+
+def _schedules(labels: np.ndarray, limit: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Distinct reorderings of the units' start labels: all of them, or ``limit`` at random."""
+    values, counts = np.unique(labels, return_counts=True)
+    total = math.factorial(len(labels)) // math.prod(math.factorial(int(c)) for c in counts)
+    if total > limit:
+        return [labels, *(rng.permutation(labels) for _ in range(limit - 1))]
+    out: list[np.ndarray] = []
+
+    def build(prefix: list[float], left: np.ndarray) -> None:
+        if len(prefix) == len(labels):
+            out.append(np.array(prefix))
+            return
+        for i, v in enumerate(values):
+            if left[i]:
+                left[i] -= 1
+                build([*prefix, v], left)
+                left[i] += 1
+
+    build([], counts.copy())
+    return [labels, *(o for o in out if not np.array_equal(o, labels))]
+
+
+def _permutation(
+    df: pd.DataFrame, weighted: bool, alpha: float, n_perm: int, seed: int
+) -> tuple[float, float, float] | None:
+    """Randomisation interval and p-value: start dates reassigned across units.
+
+    Under "the effect is tau everywhere", ``value - tau * d`` has no effect, so its estimate under
+    the real schedule should not stand out among its estimates under reassigned schedules. Each
+    estimate is linear in tau (``A - tau * B``), so the whole interval is read off one pass.
+    None when there are too few distinct schedules to reach ``alpha``.
+    """
+    codes, _, start = _unit_codes(df)
+    labels = np.nan_to_num(start, nan=-1.0)
+    rng = np.random.default_rng(seed)
+    schedules = _schedules(labels, max(n_perm, 1), rng)
+    if len(schedules) * alpha < 1:
+        return None
+    t_all = df["t"].to_numpy()
+    y_all = df["value"].to_numpy(float)
+    w_all = df["n"].to_numpy(float) if weighted else np.ones(len(df))
+    d_all = df["d"].to_numpy(float)  # the real treatment, whatever the schedule
+    a_list, b_list = [], []
+    for sched in schedules:
+        try:
+            idx, stack, treated = _stack_rows(codes, t_all, np.where(sched < 0, np.nan, sched))
+        except KitError:
+            continue
+        t_rows = t_all[idx]
+        d = (treated & (t_rows >= stack)).astype(float)
+        x = np.hstack([d[:, None], _fixed_effects(codes[idx], t_rows, stack)])
+        sw = np.sqrt(w_all[idx])
+        row = np.linalg.pinv(x * sw[:, None])[0] * sw
+        a_list.append(float(row @ y_all[idx]))
+        b_list.append(float(row @ d_all[idx]))
+    a, b = np.array(a_list), np.array(b_list)
+    est = a[0]  # the first schedule is the real one
+    spread = float(np.max(np.abs(a - est))) or 1.0
+    taus = np.linspace(est - 6 * spread, est + 6 * spread, 4001)
+    stat = np.abs(a[:, None] - taus[None, :] * b[:, None])
+    p = (stat >= np.abs(est - taus)[None, :] - 1e-12).mean(axis=0)
+    kept = taus[p > alpha]
+    p0 = float((np.abs(a) >= abs(est) - 1e-12).mean())
+    return float(kept.min()), float(kept.max()), p0
 
 
 def _wild_cluster_bootstrap(
@@ -456,16 +566,20 @@ def _wild_cluster_bootstrap(
 
 
 def _placebo_check(
-    stacked: pd.DataFrame, weighted: bool, alpha: float, n_boot: int, seed: int
+    df: pd.DataFrame, weighted: bool, alpha: float, n_boot: int, seed: int, permutation: bool
 ) -> CheckResult:
-    """The design re-run on pre-start data with a fake start half-way through the pre-period."""
-    pre = stacked[stacked["t"] < stacked["stack"]].copy()
-    min_pre = int(pre.groupby("stack")["t"].nunique().min()) if len(pre) else 0
-    if min_pre < 4:
+    """The design re-run before the first start, with a fake common start half-way through."""
+    first = int(df["g"].min())
+    if first < 4:
         return CheckResult("placebo_start", None, None, None, None)
-    shift = min_pre // 2
-    pre["d"] = (pre["treated"] & (pre["t"] >= pre["stack"] - shift)).astype(float)
-    est, low, high, _, _ = _twfe(pre, weighted, alpha, n_boot, seed + 1)
+    pre = df[df["t"] < first].copy()
+    pre["g"] = np.where(pre["g"].notna(), first - first // 2, np.nan)
+    pre["d"] = (pre["g"].notna() & (pre["t"] >= pre["g"])).astype(float)
+    est, low, high, _, inference = _twfe(_stack(pre), weighted, alpha, n_boot, seed + 1)
+    if inference == "wild_bootstrap" and permutation:
+        perm = _permutation(pre, weighted, alpha, min(n_boot, MAX_SCHEDULES), seed + 1)
+        if perm is not None:
+            low, high, _ = perm
     return CheckResult("placebo_start", est, low, high, bool(low <= 0 <= high))
 
 
