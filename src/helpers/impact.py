@@ -228,7 +228,8 @@ class EffectResult:
         else:
             parts.append(t(f"impact.sentence_check_failed_{self.method}", lang))
         if self.few_clusters:
-            parts.append(t("impact.sentence_few_units", lang, n=self.n_units))
+            key = "sentence_few_units" if self.inference == "permutation" else "sentence_few_boot"
+            parts.append(t(f"impact.{key}", lang, n=self.n_units))
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -328,3 +328,11 @@ def test_format_effect_units():
     assert impact.format_effect(0.123, "mql_to_sql", "en") == "+12.3 percentage points"
     assert impact.format_effect(-2.5, "response_time", "it") == "-2.5 ore"
     assert impact.format_effect(1234.0, "revenue") == "+1,234"
+
+
+def test_too_few_units_to_reassign_falls_back_to_the_bootstrap():
+    starts = {"u0": "2025-01-01"}  # 4 units, 1 treated: 4 schedules, p can never reach 0.05
+    res = impact.did_effect(planted_panel(1, starts, effect=0.1, n_units=4), starts)
+    assert res.inference == "wild_bootstrap"
+    assert "wild cluster bootstrap" in res.sentence("en")
+    assert "wild cluster bootstrap" in res.sentence("it")
