@@ -78,7 +78,8 @@ class StageRates:
     """Step conversion rates keyed ``"<role>_to_<role>"`` (``"mql_to_sal"``), with intervals.
 
     ``low`` / ``high`` hold the 95% Wilson bounds when the rates come from history; ``n`` and
-    ``k`` the cohort sizes and conversions behind them.
+    ``k`` the cohort sizes and conversions behind them; ``immature`` the steps whose cohorts
+    had not had time to convert (their rates are likely too low).
     """
 
     rates: dict[str, float]
@@ -86,6 +87,7 @@ class StageRates:
     high: dict[str, float] = field(default_factory=dict)
     n: dict[str, int] = field(default_factory=dict)
     k: dict[str, int] = field(default_factory=dict)
+    immature: tuple[str, ...] = ()  # steps measured on cohorts still in progress
 
     def scenario(self, which: str) -> dict[str, float]:
         """Rates under ``"point"``, ``"low"`` or ``"high"`` (missing bounds fall back to point)."""
@@ -119,32 +121,53 @@ def _path(rates: Mapping[str, float]) -> list[tuple[str, str]]:
 
 
 def rates_from_history(
-    crm: CrmData, *, window: tuple[Any, Any] | None = None, as_of: Any = None
+    crm: CrmData,
+    *,
+    window: tuple[Any, Any] | None = None,
+    as_of: Any = None,
+    min_follow_up_days: float = 90.0,
 ) -> StageRates:
     """Step rates between consecutive roles the stage model has, from entry cohorts.
 
-    ``window=(start, end)`` keeps leads that entered the step's first stage in that interval.
-    Each rate is converted / entered with a Wilson 95% interval; recent cohorts still in
-    progress pull rates down, so pass a ``window`` that ends one sales cycle before ``as_of``.
+    Each rate is converted / entered with a Wilson 95% interval. Only leads that entered the
+    step's first stage at least ``min_follow_up_days`` before ``as_of`` count, since cohorts
+    still in progress pull rates down; a step with no such lead falls back to every lead and
+    is listed in ``immature``. ``window=(start, end)`` further keeps leads that entered in
+    that interval.
     """
     sh = crm.require("stage_history", "rates_from_history")
     model = crm.stage_model
+    when = _as_of(as_of, (sh, "entered_at"))
+    mature_end = when - pd.Timedelta(days=min_follow_up_days)
+    start = window[0] if window is not None else pd.Timestamp.min.tz_localize("UTC")
+    end = min(_as_ts(window[1]), mature_end) if window is not None else mature_end
     roles = [r for r in ROLE_CHAIN if model.role(r) in model.funnel]
     rates: dict[str, float] = {}
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     n: dict[str, int] = {}
     k: dict[str, int] = {}
+    immature: list[str] = []
     for a, b in itertools.pairwise(roles):
+        key = f"{a}_to_{b}"
         row = cohort_conversion(
-            sh, model, a, b, period=None, as_of=as_of, entered_between=window
+            sh, model, a, b, period=None, as_of=when, entered_between=(start, end)
         ).iloc[0]
+        if row["n"] == 0:
+            immature.append(key)
+            row = cohort_conversion(
+                sh, model, a, b, period=None, as_of=when, entered_between=window
+            ).iloc[0]
         if row["n"] == 0 or row["converted"] == 0:
             continue
-        key = f"{a}_to_{b}"
         rates[key], low[key], high[key] = row["rate"], row["ci_low"], row["ci_high"]
         n[key], k[key] = int(row["n"]), int(row["converted"])
-    return StageRates(rates=rates, low=low, high=high, n=n, k=k)
+    return StageRates(rates=rates, low=low, high=high, n=n, k=k, immature=tuple(immature))
+
+
+def _as_ts(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 # --------------------------------------------------------------------------------------------

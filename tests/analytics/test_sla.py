@@ -106,6 +106,12 @@ def test_rates_from_history():
         }
     )
     assert r.n["mql_to_sal"] == 5 and r.k["mql_to_sal"] == 3
+    # every tiny cohort is younger than the 90 days of follow-up: all steps are flagged
+    assert set(r.immature) == set(r.rates)
+    settled = sla.rates_from_history(tiny_crm(), as_of=AS_OF, min_follow_up_days=70)
+    # only MQLs before 20 January count: L1, L2 accepted, L3 rejected
+    assert settled.rates["mql_to_sal"] == pytest.approx(2 / 3)
+    assert "mql_to_sal" not in settled.immature
     for key, value in r.rates.items():
         assert r.low[key] <= value <= r.high[key]
     january = sla.rates_from_history(tiny_crm(), window=("2026-01-01", "2026-01-31"), as_of=AS_OF)
