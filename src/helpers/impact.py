@@ -52,7 +52,7 @@ def _period_start(ts: pd.Series, period: str) -> pd.Series:
 def outcome_panel(
     crm: CrmData,
     metric: str = "mql_to_sql",
-    unit: str = "region",
+    unit: str | None = "region",
     period: str = "M",
     *,
     within_days: int | None = None,
@@ -64,13 +64,18 @@ def outcome_panel(
     fully observed are then dropped), and the median hours from MQL to the first sales activity.
     ``win_rate`` and ``revenue`` use opportunities by close period (won / closed, won amount).
     ``n`` is the number of cases behind each value (MQLs, touched MQLs, closed or won deals).
+    ``unit=None`` treats the whole company as one unit ``"all"`` (the series for
+    :func:`interrupted_time_series`: ``panel.set_index("period")["value"]``).
     """
     if metric not in METRICS:
         raise KitError("impact.unknown_metric", metric=metric, metrics=", ".join(METRICS))
     leads = crm.leads
-    if unit not in leads.columns:
+    if unit is None:  # the whole company as one unit (for an interrupted time series)
+        units = pd.DataFrame({"lead_id": leads["lead_id"], "unit": "all"})
+    elif unit not in leads.columns:
         raise MissingTableError(f"leads.{unit}", "impact")
-    units = leads[["lead_id", unit]].rename(columns={unit: "unit"})
+    else:
+        units = leads[["lead_id", unit]].rename(columns={unit: "unit"})
     if metric in ("mql_to_sql", "response_time"):
         out = _cohort_panel(crm, metric, units, period, within_days)
     else:

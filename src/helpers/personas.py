@@ -208,12 +208,19 @@ class PersonaClustering:
     n_sampled: int = 0
     method: str = "kmeans_mixed"
 
-    def describe(self, lang: str = "en", top: int = 3) -> dict[int, list[str]]:
-        """Per cluster, the few sentences that set it apart from all leads."""
+    def describe(
+        self, lang: str = "en", top: int = 3, min_score: float = 0.3
+    ) -> dict[int, list[str]]:
+        """Per cluster, up to ``top`` sentences on what sets it apart from all leads (standardised
+        differences of at least ``min_score``)."""
         out: dict[int, list[str]] = {}
         for c in range(self.k):
             rows = self.profile[(self.profile["cluster"] == c)]
-            rows = rows[(rows["kind"] == "numeric") | (rows["score"] > 0)]
+            # numbers that differ by at least min_score sd; levels over-represented as much
+            rows = rows[
+                ((rows["kind"] == "numeric") & (rows["score"].abs() >= min_score))
+                | (rows["score"] >= min_score)
+            ]
             rows = rows.reindex(rows["score"].abs().sort_values(ascending=False).index).head(top)
             sentences = []
             for r in rows.itertuples():

@@ -336,3 +336,10 @@ def test_too_few_units_to_reassign_falls_back_to_the_bootstrap():
     assert res.inference == "wild_bootstrap"
     assert "wild cluster bootstrap" in res.sentence("en")
     assert "wild cluster bootstrap" in res.sentence("it")
+
+
+def test_company_series_for_its():
+    panel = impact.outcome_panel(tiny_crm(), "mql_to_sql", unit=None)
+    assert set(panel["unit"]) == {"all"}
+    jan = cell(panel, "all", "2026-01-01")
+    assert (jan["value"], jan["n"]) == (pytest.approx(2 / 3), 3)  # L1, L4 of L1, L2, L4

@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from helpers import personas as ps
 from helpers.errors import KitError, MissingTableError
+from helpers.messages import t
 from helpers.model import CrmData
 
 EXAMPLE = resources.files("helpers") / "assets" / "persona_cards_example.yaml"
@@ -329,3 +330,10 @@ def test_property_scorecard_rates_and_row_order(rows, rnd):
     pd.testing.assert_frame_equal(
         card.set_index("persona").sort_index(), other.set_index("persona").sort_index()
     )
+
+
+def test_describe_says_when_nothing_stands_out():
+    leads = pd.DataFrame({"x": [1.0, 1.1, 0.9, 1.0, 1.05, 0.95] * 5})
+    res = ps.persona_candidates(leads, ["x"], k_range=range(2, 3), bootstrap=2)
+    text = res.describe("en", min_score=50.0)
+    assert all(v[1:] == [t("personas.desc_average", "en")] for v in text.values())
