@@ -230,3 +230,32 @@ def test_user_date_order_beats_the_file_hint(tmp_path, order, expected, severity
     data, report = load_crm(tmp_path / "leads.csv", tmp_path / "m.yaml")
     assert data.leads["created_at"].iloc[0] == pd.Timestamp(expected, tz="UTC")
     assert report.get("ambiguous_date_order").severity == severity
+
+
+def test_a_row_longer_than_a_read_block_is_read_by_retrying(tmp_path, monkeypatch):
+    from helpers.ingest import readers
+
+    monkeypatch.setattr(readers, "BLOCK_SIZE", 1024)
+    long = "y" * 5000
+    (tmp_path / "leads.csv").write_text(
+        f"lead_id,created_at,notes\nL1,2024-01-01,{long}\nL2,2024-01-02,short\n", encoding="utf-8"
+    )
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    assert report.usable and data.leads["notes"].tolist() == [long, "short"]
+
+
+def test_a_csv_parser_failure_is_a_finding_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import pyarrow as pa
+
+    from helpers.cli import main
+    from helpers.ingest import readers
+
+    def broken(*args, **kwargs):
+        raise pa.ArrowInvalid("CSV parse error: something unexpected\nmore detail")
+
+    monkeypatch.setattr(readers.pacsv, "read_csv", broken)
+    (tmp_path / "leads.csv").write_text("lead_id,created_at\nL1,2024-01-01\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "could not be read as CSV (CSV parse error: something unexpected)" in out

@@ -22,6 +22,7 @@ SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 SNIFF_BYTES = 64 * 1024
 BLOCK_SIZE = 8 << 20  # large enough for very long cells
+MAX_BLOCK_SIZE = 512 << 20
 
 
 @dataclass
@@ -140,14 +141,18 @@ def read_csv(path: Path) -> RawFile:
     raw.encoding = encoding
     text = head.decode("utf-16" if encoding == "utf-16" else encoding, errors="replace")
     raw.delimiter = _sniff_delimiter(text.lstrip("\ufeff"))
-    frame, bad_rows = _read_csv_arrow(path, encoding, raw.delimiter)
-    if frame is None and encoding == "utf-8":  # invalid UTF-8 further down the file
-        encoding, code = "cp1252", "encoding_fallback"
-        raw.encoding = encoding
+    try:
         frame, bad_rows = _read_csv_arrow(path, encoding, raw.delimiter)
-    if frame is None:
-        frame, bad_rows = _read_csv_arrow(path, "latin-1", raw.delimiter)
-        raw.encoding = "latin-1"
+        if frame is None and encoding == "utf-8":  # invalid UTF-8 further down the file
+            encoding, code = "cp1252", "encoding_fallback"
+            raw.encoding = encoding
+            frame, bad_rows = _read_csv_arrow(path, encoding, raw.delimiter)
+        if frame is None:
+            frame, bad_rows = _read_csv_arrow(path, "latin-1", raw.delimiter)
+            raw.encoding = "latin-1"
+    except CsvUnreadable as exc:
+        raw.problems.append(ReadProblem("error", "csv_parse_error", params={"detail": str(exc)}))
+        return raw
     if code == "encoding_fallback":
         raw.problems.append(ReadProblem("info", code, params={"encoding": raw.encoding}))
     if bad_rows:
@@ -166,8 +171,12 @@ def read_csv(path: Path) -> RawFile:
     return raw
 
 
+class CsvUnreadable(Exception):
+    """pyarrow could not parse the file as CSV (the message is pyarrow's, in English)."""
+
+
 def _read_csv_arrow(
-    path: Path, encoding: str, delimiter: str
+    path: Path, encoding: str, delimiter: str, block_size: int = BLOCK_SIZE
 ) -> tuple[pd.DataFrame | None, list[tuple[int | None, str]]]:
     """All columns as strings via pyarrow; None when the bytes are not valid in ``encoding``."""
     bad: list[tuple[int | None, str]] = []
@@ -182,7 +191,7 @@ def _read_csv_arrow(
     names = _header_names(header, encoding, delimiter)
     read_opts = pacsv.ReadOptions(
         encoding=encoding,
-        block_size=BLOCK_SIZE,
+        block_size=block_size,
         use_threads=True,
     )
     parse_opts = pacsv.ParseOptions(
@@ -201,7 +210,9 @@ def _read_csv_arrow(
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "UTF8" in str(exc) or isinstance(exc, UnicodeDecodeError):
             return None, []
-        raise
+        if "straddl" in str(exc) and block_size < MAX_BLOCK_SIZE:  # a row longer than a block
+            return _read_csv_arrow(path, encoding, delimiter, block_size * 8)
+        raise CsvUnreadable(str(exc).splitlines()[0][:200]) from None
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=float("nan"))}.get)
     return frame, bad
 
