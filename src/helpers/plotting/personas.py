@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -65,17 +67,19 @@ def plot_cluster_profile(result: PersonaClustering, lang: str = "en", top: int =
     grid.columns = [t("personas.plot_profile_cluster", lang, cluster=c + 1) for c in grid.columns]
     fig, ax = plt.subplots(figsize=(1.3 * grid.shape[1] + 4, 0.4 * len(grid) + 1.8))
     lim = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
-    sns.heatmap(
-        grid,
-        cmap="RdBu_r",
-        center=0,
-        vmin=-lim,
-        vmax=lim,
-        annot=True,
-        fmt=".1f",
-        ax=ax,
-        cbar_kws={"label": t("personas.plot_profile_score", lang)},
-    )
+    with warnings.catch_warnings():  # seaborn 0.13 calls a colormap method matplotlib retires
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(
+            grid,
+            cmap="RdBu_r",
+            center=0,
+            vmin=-lim,
+            vmax=lim,
+            annot=True,
+            fmt=".1f",
+            ax=ax,
+            cbar_kws={"label": t("personas.plot_profile_score", lang)},
+        )
     ax.set_ylabel("")
     ax.set_title(t("personas.plot_profile_title", lang))
     return fig
