@@ -26,7 +26,15 @@ from helpers.ingest.parsing import SLASH_RE, isin_text, parse_dates, parse_numbe
 from helpers.ingest.readers import RawFile, list_input_files, read_file
 from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
 from helpers.ingest.safety import regex_mask
-from helpers.ingest.validate import DERIVED, FILE, INTERNAL, ROW, check_tables, summarise
+from helpers.ingest.validate import (
+    DERIVED,
+    FILE,
+    INTERNAL,
+    ROW,
+    check_tables,
+    row_examples,
+    summarise,
+)
 from helpers.model import SCHEMAS, CrmData
 
 CATEGORY_COLUMNS = {"outcome", "channel", "side", "team"}  # compared lower-cased
@@ -42,15 +50,6 @@ class Mapped:
     frame: pd.DataFrame
     stage_rows: list[pd.DataFrame] = field(default_factory=list)
     activity_rows: list[pd.DataFrame] = field(default_factory=list)
-
-
-def examples(frame: pd.DataFrame, mask: pd.Series, column: str, personal: bool) -> list[dict]:
-    """Up to five ``{row, value}`` examples of the rows in ``mask`` (values masked if personal)."""
-    hit = frame.loc[mask[mask].index[:MAX_EXAMPLES]]
-    return [
-        {"row": int(r) if pd.notna(r) else None, "value": mask_value(v, personal)}
-        for r, v in zip(hit[ROW], hit[column] if column in hit else [""] * len(hit), strict=True)
-    ]
 
 
 def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -394,7 +393,7 @@ def _merge_into(
                 file=files,
                 column=key,
                 count=int(dup.sum()),
-                examples=examples(extra, dup, key, False),
+                examples=row_examples(extra, dup, key, False),
             )
         )
     extra = extra[~dup & extra[key].notna()]
@@ -408,7 +407,7 @@ def _merge_into(
                 file=files,
                 column=key,
                 count=int(orphan.sum()),
-                examples=examples(extra, orphan, key, False),
+                examples=row_examples(extra, orphan, key, False),
             )
         )
     add = extra.drop(columns=list(INTERNAL), errors="ignore").set_index(key)

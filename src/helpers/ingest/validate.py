@@ -38,11 +38,14 @@ def _files(df: pd.DataFrame, mask: pd.Series | None = None) -> str | None:
     if FILE not in df:
         return None
     names = df.loc[mask, FILE] if mask is not None else df[FILE]
-    uniq = list(dict.fromkeys(names.dropna().tolist()))
+    uniq = [str(n) for n in names.dropna().unique()]  # in order of first appearance
     return ", ".join(uniq[:3]) + (", ..." if len(uniq) > 3 else "") if uniq else None
 
 
-def _examples(df: pd.DataFrame, mask: pd.Series, column: str | None, personal: bool) -> list[dict]:
+def row_examples(
+    df: pd.DataFrame, mask: pd.Series, column: str | None, personal: bool
+) -> list[dict]:
+    """Up to five ``{row, value}`` examples of the rows in ``mask`` (values masked if personal)."""
     idx = mask[mask].index[:MAX_EXAMPLES]
     rows = df.loc[idx]
     out = []
@@ -82,7 +85,7 @@ class Checker:
                 file=_files(df, mask),
                 column=column,
                 count=int(mask.sum()) if count is None else count,
-                examples=_examples(df, mask, column, column in self.personal),
+                examples=row_examples(df, mask, column, column in self.personal),
                 params=dict(params),
             )
         )
