@@ -85,8 +85,12 @@ class Instrument:
                 return band.key
         return None
 
-    def band_label(self, key: str, lang: str = "en") -> str:
-        return next(b.label.get(lang, b.key) for b in self.bands if b.key == key)
+    def band_label(self, key: str | None, lang: str = "en") -> str:
+        """The band's name in ``lang`` ("not available" for a missing or unknown band)."""
+        for b in self.bands:
+            if b.key == key:
+                return b.label.get(lang, b.key)
+        return t("common.not_available", lang)
 
     def dimension_label(self, key: str, lang: str = "en") -> str:
         if key == "total":

@@ -473,6 +473,25 @@ def _closed_deals(crm: CrmData, lead_cols: Sequence[str]) -> pd.DataFrame | None
     return None
 
 
+SCORECARD_COLUMNS: tuple[str, ...] = (
+    "persona",
+    "leads",
+    "mql",
+    "sql",
+    "mql_to_sql",
+    "mql_to_sql_low",
+    "mql_to_sql_high",
+    "closed",
+    "won",
+    "win_rate",
+    "win_rate_low",
+    "win_rate_high",
+    "cycle_days_median",
+    "deal_median",
+    "deal_mean",
+)
+
+
 def persona_scorecard(
     crm: CrmData, persona_col: str = "persona", alpha: float = 0.05
 ) -> pd.DataFrame:
@@ -480,8 +499,8 @@ def persona_scorecard(
 
     Rates carry Wilson intervals (small samples). MQL->SQL follows the MQLs of each persona to an
     SQL entry at any time (stage history); win rate is won / (won + lost) closed deals; the cycle
-    is lead creation to a won close, in days. Columns that the data cannot support are NaN and
-    named in ``attrs["not_computed"]``.
+    is lead creation to a won close, in days. The columns are always :data:`SCORECARD_COLUMNS`;
+    those the data cannot support are NaN and named in ``attrs["not_computed"]``.
     """
     leads = crm.leads
     if persona_col not in leads.columns:
@@ -519,6 +538,7 @@ def persona_scorecard(
             not_computed.append("deal_size")
     else:
         not_computed += ["win_rate", "cycle_days", "deal_size"]
+    out = out.reindex(columns=SCORECARD_COLUMNS[1:])  # same columns whatever the data has
     out = out.reset_index().sort_values("leads", ascending=False, kind="stable")
     out = out.reset_index(drop=True)
     out.attrs["not_computed"] = not_computed

@@ -54,6 +54,7 @@ def test_bands_follow_the_structure(total, band):
 def test_band_labels_in_both_languages():
     assert INSTRUMENT.band_label("integrated", "en") == "Integrated"
     assert INSTRUMENT.band_label("integrated", "it") == "Integrato"
+    assert INSTRUMENT.band_label(INSTRUMENT.band(float("nan")), "en") == "not available"
 
 
 def small_instrument() -> dict:

@@ -252,6 +252,8 @@ def test_scorecard_says_what_cannot_be_computed():
     card = ps.persona_scorecard(CrmData(leads=crm.leads))
     assert set(card.attrs["not_computed"]) == {"mql_to_sql", "win_rate", "cycle_days", "deal_size"}
     assert card.set_index("persona")["leads"].to_dict() == {"A": 4, "B": 2}
+    assert tuple(card.columns) == ps.SCORECARD_COLUMNS
+    assert card["mql_to_sql"].isna().all() and card["win_rate"].isna().all()
     with pytest.raises(MissingTableError):
         ps.persona_scorecard(crm, persona_col="segment")
 
