@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements/lock.txt
 
-.PHONY: setup report test lint lab app bench lock clean
+.PHONY: setup report test lint lab app handouts participants bench lock clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,12 @@ lab: $(STAMP)
 
 app: $(STAMP)
 	$(BIN)/smarketing app sla
+
+handouts: $(STAMP)
+	$(BIN)/python -m helpers.workshop.handouts --lang all --out build/handouts
+
+participants: $(STAMP)
+	$(BIN)/python -m helpers.workshop.participants
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
