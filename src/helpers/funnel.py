@@ -344,6 +344,7 @@ def _durations(
     by: Sequence[str],
     leads: pd.DataFrame | None,
     as_of: Any,
+    entered_between: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """Per lead: ``days`` from entering ``from_stage`` and ``event`` (converted) for survival.
 
@@ -356,7 +357,11 @@ def _durations(
     r = _reach(stage_history, model)
     now = _ts_int(_as_of(as_of, (stage_history, "entered_at")))
     start = r.reached[:, model.funnel.index(src)]
-    rows = np.flatnonzero((start != _BIG) & (start <= now))
+    keep = (start != _BIG) & (start <= now)
+    if entered_between is not None:
+        lo, hi = (_ts_int(_ts(x)) for x in entered_between)
+        keep &= (start >= lo) & (start <= hi)
+    rows = np.flatnonzero(keep)
     start, end = start[rows], r.reached[rows, model.funnel.index(dst)]
     event = (end != _BIG) & (end <= now)
     days = np.maximum((np.where(event, end, now) - start) / 86_400e6, 0.0)
@@ -387,6 +392,7 @@ def time_to_convert(
     leads: pd.DataFrame | None = None,
     as_of: Any = None,
     horizons: Sequence[int] = (30, 60, 90),
+    entered_between: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """Time from entering ``from_stage`` to reaching ``to_stage``, with censoring.
 
@@ -394,9 +400,15 @@ def time_to_convert(
     converters, Kaplan-Meier ``p_within_<h>d`` (share converted within ``h`` days, open leads
     censored), and ``km_median_days``: the time by which half the cohort has converted, NaN
     with ``km_median_reached = False`` when fewer than half ever do.
+
+    Quantiles among converters lean short while cohorts are young (slow converters have not
+    converted yet); ``entered_between=(start, end)`` restricts to cohorts that entered in a
+    window, e.g. ending a long cycle before ``as_of``.
     """
     keys = _as_list(by)
-    frame = _durations(stage_history, model, from_stage, to_stage, keys, leads, as_of)
+    frame = _durations(
+        stage_history, model, from_stage, to_stage, keys, leads, as_of, entered_between
+    )
     gkeys = keys or ["_all"]
     if not keys:
         frame["_all"] = 0

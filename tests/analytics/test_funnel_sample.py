@@ -71,3 +71,20 @@ def test_funnel_is_monotone_and_handoffs_consistent_on_sample(sample):
     assert fn.handoff_metrics(crm).never_worked == marked
     assert h.recycle_loops["leads"].sum() == h.recycled_leads
     assert set(h.rejection_reasons["reason"]) >= {"wrong_geography"}
+
+
+def test_time_to_win_recovers_planted_cycle_on_mature_cohorts(sample):
+    crm, end = sample.to_crm(), _end(sample)
+    planted = sample.truth["sales_cycle_days"]["median_planted"]
+    mature = fn.time_to_convert(
+        crm.stage_history,
+        crm.stage_model,
+        "opportunity",
+        "won",
+        entered_between=("2000-01-01", end - pd.Timedelta(days=240)),
+    )
+    young = fn.time_to_convert(crm.stage_history, crm.stage_model, "opportunity", "won")
+    assert mature["median_days"].iloc[0] == pytest.approx(planted, rel=0.15)
+    # including recent deals, slow wins are not visible yet: the converters' median leans short
+    assert young["median_days"].iloc[0] < mature["median_days"].iloc[0]
+    assert 0 < young["p_within_90d"].iloc[0] < 1
