@@ -90,6 +90,9 @@ def test_bundled_sample_reads_the_same_in_every_file_format(root: Path, tmp_path
     assert report.usable, report.render_text()
     raw = pd.read_csv(sample / "leads.csv", dtype=str)
     assert not data.leads["email"].isin(raw["email"]).any()
+    assert not data.leads["phone"].isin(raw["phone"]).any()
+    dumped = data.leads.to_csv() + report.render_text("it") + str(report.to_dict())
+    assert not any(e in dumped for e in raw["email"].head(500))
     assert data.leads["email"].str.startswith("anon_").all()
     for style in ("italian_cp1252", "parquet", "xlsx"):
         if style == "xlsx" and len(data.leads) > 5000:
