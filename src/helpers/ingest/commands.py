@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from helpers import exitcodes
@@ -17,7 +18,12 @@ def validate_command(args: argparse.Namespace) -> int:
     # the tables are not kept, so there is nothing to pseudonymise and no key is needed
     _, report = load_crm(args.path, args.mapping, pseudonymise=False)
     if args.json:
-        print(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))
+        text = json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2) + "\n"
     else:
-        sys.stdout.write(report.render_text(lang))
+        text = report.render_text(lang)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exitcodes.OK if report.usable else exitcodes.UNUSABLE
