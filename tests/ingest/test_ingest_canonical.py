@@ -259,3 +259,22 @@ def test_a_csv_parser_failure_is_a_finding_not_a_traceback(tmp_path, monkeypatch
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     assert "could not be read as CSV (CSV parse error: something unexpected)" in out
+
+
+def test_salesforce_won_and_closed_flags_decide_custom_stages(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "Lead ID,Created Date\n00Q1,1/15/2024\n00Q2,1/16/2024\n00Q3,1/17/2024\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "opportunities.csv").write_text(
+        "Opportunity ID,Converted Lead ID,Stage,Amount,Created Date,Close Date,Won,Closed\n"
+        "006A,00Q1,Contract Signed,100,2/1/2024,3/1/2024,true,true\n"
+        "006B,00Q2,Went Dark,200,2/1/2024,3/2/2024,false,true\n"
+        "006C,00Q3,Demo Booked,300,2/1/2024,,false,false\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path, "salesforce")
+    assert report.usable, report.render_text()
+    outcome = data.opportunities.set_index("opportunity_id")["outcome"]
+    assert outcome.to_dict() == {"006A": "won", "006B": "lost", "006C": "open"}
+    assert report.stage_counts["won"] == 1 and report.stage_counts["lost"] == 1

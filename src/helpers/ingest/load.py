@@ -261,6 +261,8 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
     mapped[FILE] = raw.name
     mapped[ROW] = np.arange(len(frame), dtype="int64") + raw.first_row
     result = Mapped(src.table, src, mapped)
+    if src.outcome_flags:
+        _outcome_from_flags(mapped, frame, index, src)
     if "lead_id" not in mapped:
         return result
     lead = mapped["lead_id"]
@@ -339,6 +341,27 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
             )
         )
     return result
+
+
+TRUE_WORDS = {"true", "1", "yes", "y", "vero", "si", "sì", "x"}
+
+
+def _outcome_from_flags(
+    mapped: pd.DataFrame, frame: pd.DataFrame, index: dict[str, str], src: SourceSpec
+) -> None:
+    """Outcome from won / closed flag columns (Salesforce ``Won``, ``Closed``) where present."""
+    flags = {}
+    for name, cands in src.outcome_flags.items():
+        col = find_column(index, cands)
+        if col is not None:
+            flags[name] = _text(frame[col]).str.lower().isin(TRUE_WORDS)
+    if "won" not in flags:
+        return
+    outcome = pd.Series("open", index=mapped.index, dtype="str")
+    if "closed" in flags:
+        outcome = outcome.mask(flags["closed"], "lost")
+    outcome = outcome.mask(flags["won"], "won")
+    mapped["outcome"] = outcome
 
 
 def _outcome_stage_rows(opps: pd.DataFrame, mapping: Mapping) -> pd.DataFrame | None:

@@ -88,6 +88,7 @@ class SourceSpec:
     merge_on: str | None = None  # add columns to rows of ``table`` with the same key
     keep_unmapped: bool = False
     outcome_stages: bool = False  # opportunities: add opportunity/won/lost stage entries
+    outcome_flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # won/closed columns
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -146,6 +147,14 @@ def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnS
     )
 
 
+def _flags(raw: Any, where: str, source: str) -> dict[str, tuple[str, ...]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not set(raw) <= {"won", "closed"}:
+        raise MappingError(source, f"{where} takes 'won:' and 'closed:' column names")
+    return {str(k): _names(v, f"{where}.{k}", source) for k, v in raw.items()}
+
+
 def _source(raw: Any, i: int, source: str) -> SourceSpec:
     where = f"sources[{i}]"
     if not isinstance(raw, dict):
@@ -195,6 +204,7 @@ def _source(raw: Any, i: int, source: str) -> SourceSpec:
         merge_on=raw.get("merge_on"),
         keep_unmapped=bool(raw.get("keep_unmapped", False)),
         outcome_stages=bool(raw.get("outcome_stages", False)),
+        outcome_flags=_flags(raw.get("outcome_flags"), f"{where}.outcome_flags", source),
     )
 
 
