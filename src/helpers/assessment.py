@@ -212,10 +212,14 @@ def wave_order(waves: pd.Series | list[str]) -> list[str]:
 class SurveyScores:
     """Scores of one questionnaire run (all tables are tidy DataFrames)."""
 
-    respondents: pd.DataFrame = field(repr=False)  # respondent_id, team, wave, n_items, total, band
-    by_team: pd.DataFrame = field(repr=False)  # team, wave, dimension, mean, ci_low, ci_high, n
-    gap: pd.DataFrame = field(repr=False)  # wave, dimension, sales, marketing, difference, ci..., p
-    change: pd.DataFrame = field(repr=False)  # team, dimension, before, after, difference, ci..., p
+    # respondent_id, team, wave, n_items, total, band
+    respondents: pd.DataFrame = field(repr=False, compare=False)
+    # team, wave, dimension, mean, ci_low, ci_high, n
+    by_team: pd.DataFrame = field(repr=False, compare=False)
+    # wave, dimension, sales, marketing, difference, ci..., p
+    gap: pd.DataFrame = field(repr=False, compare=False)
+    # team, dimension, before, after, difference, ci..., p
+    change: pd.DataFrame = field(repr=False, compare=False)
     waves: tuple[str, ...] = ()
     alpha: float = 0.05
 
@@ -509,9 +513,11 @@ def lemma_and_tone(word: str, lexicon: Lexicon, lang: str) -> tuple[str, str]:
 class WordScores:
     """Word counts, tone shares with intervals, before/after change and unscored words."""
 
-    counts: pd.DataFrame = field(repr=False)  # team, wave, lang, word, tone, n
-    tone: pd.DataFrame = field(repr=False)  # team, wave, n_words, n_scored, n_negative, share...
-    change: pd.DataFrame = field(repr=False)  # team, wave_before, wave_after, difference, ci, p
+    counts: pd.DataFrame = field(repr=False, compare=False)  # team, wave, lang, word, tone, n
+    # team, wave, n_words, n_scored, n_negative, share...
+    tone: pd.DataFrame = field(repr=False, compare=False)
+    # team, wave_before, wave_after, difference, ci, p
+    change: pd.DataFrame = field(repr=False, compare=False)
     unscored: tuple[str, ...] = ()
     waves: tuple[str, ...] = ()
     alpha: float = 0.05

@@ -102,8 +102,10 @@ def _cohort_panel(
         sql = model.role("sql")
         if sql is None:
             raise KitError("impact.no_stage_role", role="sql")
-        reached = wide[sql].reindex(cohort.index) if sql in wide.columns else pd.NaT
-        cohort["reached"] = pd.Series(reached, index=cohort.index)
+        if sql in wide.columns:
+            cohort["reached"] = wide[sql].reindex(cohort.index)
+        else:  # nobody reached SQL yet
+            cohort["reached"] = pd.Series(pd.NaT, index=cohort.index, dtype=cohort["mql_at"].dtype)
         delay = cohort["reached"] - cohort["mql_at"]
         ok = cohort["reached"].notna() & (delay >= pd.Timedelta(0))
         if within_days is not None:

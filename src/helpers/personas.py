@@ -200,10 +200,11 @@ class PersonaClustering:
     """Candidate personas found in the data, with how k was chosen and what sets each apart."""
 
     k: int
-    labels: pd.Series = field(repr=False)  # cluster per lead (index of the input)
-    selection: pd.DataFrame = field(repr=False)  # k, silhouette, stability, chosen
-    profile: pd.DataFrame = field(repr=False)  # cluster, feature, level, kind, values, score
-    sizes: pd.Series = field(repr=False)
+    labels: pd.Series = field(repr=False, compare=False)  # cluster per lead (index of the input)
+    selection: pd.DataFrame = field(repr=False, compare=False)  # k, silhouette, stability, chosen
+    # cluster, feature, level, kind, values, score
+    profile: pd.DataFrame = field(repr=False, compare=False)
+    sizes: pd.Series = field(repr=False, compare=False)
     features: tuple[str, ...] = ()
     n_sampled: int = 0
     method: str = "kmeans_mixed"

@@ -343,3 +343,44 @@ def test_company_series_for_its():
     assert set(panel["unit"]) == {"all"}
     jan = cell(panel, "all", "2026-01-01")
     assert (jan["value"], jan["n"]) == (pytest.approx(2 / 3), 3)  # L1, L4 of L1, L2, L4
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["north", "south"]),
+            st.integers(0, 59),
+            st.booleans(),
+            st.integers(-5, 40),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_property_panel_rates_and_row_order(rows, rnd):
+    """MQL->SQL cells are rates in [0, 1] whose counts add up, whatever the row order."""
+    ids = [f"L{i}" for i in range(len(rows))]
+    leads = pd.DataFrame(
+        {
+            "lead_id": ids,
+            "created_at": [ts("2026-01-01")] * len(rows),
+            "region": [r[0] for r in rows],
+        }
+    )
+    hist = []
+    for lid, (_, day, sql, delay) in zip(ids, rows, strict=True):
+        mql_at = ts("2026-01-01") + pd.Timedelta(days=day)
+        hist.append((lid, "mql", mql_at))
+        if sql:
+            hist.append((lid, "sql", mql_at + pd.Timedelta(days=delay)))
+    history = pd.DataFrame(hist, columns=["lead_id", "stage", "entered_at"])
+    a = impact.outcome_panel(CrmData(leads=leads, stage_history=history), "mql_to_sql")
+    order = rnd.sample(range(len(hist)), len(hist))
+    b = impact.outcome_panel(
+        CrmData(leads=leads.iloc[::-1], stage_history=history.iloc[order]), "mql_to_sql"
+    )
+    assert a["value"].between(0, 1).all()
+    assert a["n"].sum() == len(rows)
+    pd.testing.assert_frame_equal(a, b)
