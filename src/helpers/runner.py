@@ -265,6 +265,14 @@ def _execute(
                 kernel_manager_class=kernel_manager_class(stage, kernel_environment(lang), log),
             )
         run.status = "ok"
+        # export while the other kernels still run
+        export_notebook_html(
+            out,
+            stage / f"{spec.name}.html",
+            title=notebook_title(spec.name, lang),
+            parameters={k: v for k, v in params.items() if k not in PATH_PARAMETERS},
+            lang=lang,
+        )
     except PapermillExecutionError as exc:
         run.status, run.cell = "failed", source_cell_index(out, exc.cell_index)
         run.ename, run.evalue = exc.ename, exc.evalue
@@ -430,17 +438,6 @@ def run_report(
         results = read_results(stage)
         write_text_atomic(stage / "results.json", dumps(results))
         shown = {k: v for k, v in describe(config).items() if k not in ("cell_timeout",)}
-        for spec in specs:
-            shown_params = {
-                k: v for k, v in all_params[spec.name].items() if k not in PATH_PARAMETERS
-            }
-            export_notebook_html(
-                stage / "notebooks" / f"{spec.name}.ipynb",
-                stage / f"{spec.name}.html",
-                title=notebook_title(spec.name, lang),
-                parameters=shown_params,
-                lang=lang,
-            )
         modules = [
             {
                 "name": s.name,

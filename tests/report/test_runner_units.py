@@ -38,7 +38,10 @@ def test_parameters_table_is_readable_and_localised():
                               "avg_deal_size": None, "marketing_share": 0.6}, "it")  # fmt: skip
     assert "| Obiettivo di fatturato | 1.200.000 |" in md
     assert "| Unità nel programma | north, centre |" in md
-    assert "| Valore medio di un contratto | non indicato: ricavato dai dati |" in md
+    assert "| Valore medio di un contratto | non indicato: il contratto medio vinto nei dati |" in (
+        md
+    )
+    assert format_value(None, "en", "persona_cards") == "not set"
     assert "| Quota di fatturato dai lead del marketing | 0,6 |" in md
     assert format_value(1_200_000.0, "en") == "1,200,000"
 

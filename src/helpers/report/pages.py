@@ -23,10 +23,11 @@ TEMPLATES = Path(str(resources.files("helpers") / "templates"))
 NB_TEMPLATE = "smarketing_report"
 
 
-def format_value(value: Any, lang: str) -> str:
-    """A parameter value as readers expect it (lists joined, nothing as 'from the data')."""
+def format_value(value: Any, lang: str, name: str = "") -> str:
+    """A parameter value as readers expect it (lists joined, an unset value explained)."""
     if value is None:
-        return t("report.value_from_data", lang)
+        key = f"report.unset_{name}"
+        return t(key, lang) if has(key, lang) else t("report.value_unset", lang)
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", lang)
     if isinstance(value, list | tuple):
@@ -55,7 +56,7 @@ def parameters_markdown(parameters: Mapping[str, Any], lang: str) -> str:
         "|---|---|",
     ]
     for name, value in sorted(parameters.items()):
-        text = format_value(value, lang).replace("|", "\\|")
+        text = format_value(value, lang, name).replace("|", "\\|")
         lines.append(f"| {parameter_label(name, lang)} | {text} |")
     return "\n".join(lines)
 
@@ -175,7 +176,7 @@ def render_index(
             modules=shown,
             labels=labels,
             parameters=[
-                (parameter_label(k, lang), format_value(v, lang)) for k, v in parameters.items()
+                (parameter_label(k, lang), format_value(v, lang, k)) for k, v in parameters.items()
             ],
         )
     )
