@@ -10,6 +10,7 @@ and deal size with intervals, and the rejection mix closes the feedback loop to 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -71,8 +72,8 @@ def _as_list(value: Any) -> tuple[str, ...]:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ()
     if isinstance(value, str):
-        parts = value.split(";") if ";" in value else value.split("\n")
-        return tuple(p.strip(" -•\t") for p in parts if p.strip(" -•\t"))
+        parts = re.split(r"[;|\n]", value)
+        return tuple(p.strip(" -•\t\r") for p in parts if p.strip(" -•\t\r"))
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
@@ -102,7 +103,8 @@ def card_from_dict(data: Any, index: int = 1) -> PersonaCard:
 def load_persona_cards(path: str | Path) -> list[PersonaCard]:
     """Persona cards from a YAML file (a list, or ``personas:`` list) or a CSV (one card a row).
 
-    In a CSV, list fields hold items separated by ``;``. Raises a :class:`KitError` naming the
+    In a CSV, list fields hold items separated by ``;``, ``|`` or new lines (use ``|`` in a
+    CSV whose columns are separated by ``;``, as Excel saves them in Italy). Raises a :class:`KitError` naming the
     card and field when something is missing.
     """
     p = Path(path)

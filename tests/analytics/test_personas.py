@@ -339,3 +339,15 @@ def test_describe_says_when_nothing_stands_out():
     res = ps.persona_candidates(leads, ["x"], k_range=range(2, 3), bootstrap=2)
     text = res.describe("en", min_score=50.0)
     assert all(v[1:] == [t("personas.desc_average", "en")] for v in text.values())
+
+
+def test_italian_excel_csv_with_semicolon_columns(tmp_path):
+    path = tmp_path / "schede.csv"
+    header = (
+        "name;role;goals;challenges;objections;where_they_learn;decision_criteria;buying_triggers"
+    )
+    row = "Paola;Responsabile acquisti;Ridurre i costi|Fornitori affidabili;Budget;Prezzo;Fiere;ROI;Gara"
+    path.write_text(header + "\n" + row + "\n", encoding="utf-8-sig")
+    (c,) = ps.load_persona_cards(path)
+    assert c.role == "Responsabile acquisti"
+    assert c.goals == ("Ridurre i costi", "Fornitori affidabili")
