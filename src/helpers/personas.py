@@ -104,8 +104,8 @@ def load_persona_cards(path: str | Path) -> list[PersonaCard]:
     """Persona cards from a YAML file (a list, or ``personas:`` list) or a CSV (one card a row).
 
     In a CSV, list fields hold items separated by ``;``, ``|`` or new lines (use ``|`` in a
-    CSV whose columns are separated by ``;``, as Excel saves them in Italy). Raises a :class:`KitError` naming the
-    card and field when something is missing.
+    CSV whose columns are separated by ``;``, as Excel saves them in Italy). Raises a
+    :class:`KitError` naming the card and field when something is missing.
     """
     p = Path(path)
     if not p.is_file():

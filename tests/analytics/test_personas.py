@@ -343,10 +343,9 @@ def test_describe_says_when_nothing_stands_out():
 
 def test_italian_excel_csv_with_semicolon_columns(tmp_path):
     path = tmp_path / "schede.csv"
-    header = (
-        "name;role;goals;challenges;objections;where_they_learn;decision_criteria;buying_triggers"
-    )
-    row = "Paola;Responsabile acquisti;Ridurre i costi|Fornitori affidabili;Budget;Prezzo;Fiere;ROI;Gara"
+    header = ";".join(["name", "role", *ps.CARD_LISTS])
+    cells = ["Paola", "Responsabile acquisti", "Ridurre i costi|Fornitori affidabili"]
+    row = ";".join([*cells, "Budget", "Prezzo", "Fiere", "ROI", "Gara"])
     path.write_text(header + "\n" + row + "\n", encoding="utf-8-sig")
     (c,) = ps.load_persona_cards(path)
     assert c.role == "Responsabile acquisti"
