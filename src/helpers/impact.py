@@ -302,10 +302,11 @@ def _prepare(panel: pd.DataFrame, starts: Mapping[str, Any]) -> tuple[pd.DataFra
 
 
 def did_effect(
-    panel: pd.DataFrame,
+    panel: pd.DataFrame | CrmData,
     starts: Mapping[str, Any],
     *,
     metric: str | None = None,
+    unit: str = "region",
     weighted: bool | None = None,
     alpha: float = 0.05,
     n_boot: int = 999,
@@ -313,7 +314,8 @@ def did_effect(
     window: int = 4,
     permutation: bool = True,
 ) -> EffectResult:
-    """Difference-in-differences of a unit x period panel (from :func:`outcome_panel`).
+    """Difference-in-differences of a unit x period panel (from :func:`outcome_panel`; given the
+    CRM data instead, the panel of ``metric`` by ``unit`` is built first).
 
     ``starts`` maps each treated unit to its programme start date; the other units are the
     comparison. With one common start date this is a weighted least-squares regression with unit
@@ -335,6 +337,8 @@ def did_effect(
     through it. ``event_study`` holds effects by period relative to the start (period -1 is the
     reference) with cluster-robust intervals, for the plot.
     """
+    if isinstance(panel, CrmData):
+        panel = outcome_panel(panel, metric or "mql_to_sql", unit)
     metric = metric or panel.attrs.get("metric", "")
     if weighted is None:
         weighted = metric != "revenue"  # a sum per period, not a mean of cases

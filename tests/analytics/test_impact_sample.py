@@ -35,3 +35,12 @@ def test_no_uplift_no_effect(seed):
     res, programme = estimate(seed, 0.0)
     assert programme["uplift"] == 0.0
     assert res.contains(0.0)
+
+
+def test_crm_in_gives_the_same_result_as_its_panel():
+    export = generate(leads=3000, seed=5)
+    crm, starts = export.to_crm(), export.truth["programme"]["treated_regions"]
+    direct = impact.did_effect(crm, starts, metric="mql_to_sql", unit="region", n_boot=99)
+    panel = impact.outcome_panel(crm, "mql_to_sql", "region")
+    via_panel = impact.did_effect(panel, starts, n_boot=99)
+    assert direct == via_panel
