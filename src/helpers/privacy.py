@@ -32,7 +32,10 @@ def load_key(folder: str | Path | None = None) -> bytes:
     if path.is_file():
         return path.read_text(encoding="utf-8").strip().encode("utf-8")
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it a moment ago: use theirs
+        return path.read_text(encoding="utf-8").strip().encode("utf-8")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key + "\n")
     return key.encode("utf-8")
