@@ -32,12 +32,16 @@ def load_key(folder: str | Path | None = None) -> bytes:
     if path.is_file():
         return path.read_text(encoding="utf-8").strip().encode("utf-8")
     key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it a moment ago: use theirs
-        return path.read_text(encoding="utf-8").strip().encode("utf-8")
+    tmp = path.with_name(f"{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key + "\n")
+    try:
+        os.link(tmp, path)  # appears complete or not at all; fails if another process won
+    except FileExistsError:
+        key = path.read_text(encoding="utf-8").strip()
+    finally:
+        tmp.unlink()
     return key.encode("utf-8")
 
 
