@@ -202,3 +202,16 @@ def test_olist_export_runs_and_says_what_it_cannot_support(tmp_path, olist_dir):
     assert "targets.avg_deal_size" in sla  # the reverse funnel says what it needs
     results = _results(out)
     assert results["03_funnel_handoffs"]["funnel"][0]["reached"] == 8000
+
+
+def test_a_second_run_gives_byte_identical_reports(sample_run, tmp_path):
+    out = tmp_path / "again"
+    code, _, stderr = _run(out, only=["02_sla", "04_collaboration_impact"])
+    assert code == 0, stderr
+    for name in ("02_sla", "04_collaboration_impact"):
+        assert (out / f"{name}.html").read_bytes() == (sample_run / f"{name}.html").read_bytes()
+        again = (out / "results" / f"{name}.json").read_bytes()
+        assert again == (sample_run / "results" / f"{name}.json").read_bytes()
+    assert (out / "figures" / "sla_reverse_funnel.png").read_bytes() == (
+        sample_run / "figures" / "sla_reverse_funnel.png"
+    ).read_bytes()
