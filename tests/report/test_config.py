@@ -17,6 +17,7 @@ from helpers.config import (
     parse_config,
     slugify,
 )
+from helpers.errors import KitError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -171,3 +172,28 @@ def test_bundled_example_config_is_valid():
         pytest.skip("data/samples/client.yaml not written yet")
     cfg = load_config(path)
     assert cfg.data[0].is_dir()
+
+
+def test_data_without_a_config_file_uses_defaults(tmp_path):
+    export = tmp_path / "acme-export"
+    export.mkdir()
+    cfg = config_from_args(None, data=str(export), mapping="hubspot", lang="it")
+    assert cfg.client == "acme-export" and cfg.slug == "acme-export"
+    assert (cfg.data, cfg.mapping, cfg.language) == ((export.resolve(),), "hubspot", "it")
+    assert cfg.source is None
+    with pytest.raises(KitError) as info:
+        config_from_args(None)
+    assert info.value.key == "report.no_config_no_data"
+
+
+def test_sla_terms_follow_the_parameters():
+    from helpers.config import sla_terms
+
+    terms = sla_terms(
+        40, reps=8, min_acceptance_rate=0.75, first_touch_hours=4, attempts=6, attempts_days=10,
+        accept_reject_hours=24, business_start_hour=8, business_end_hour=17,
+        holiday_country="IT", timezone="Europe/Rome",
+    )  # fmt: skip
+    assert terms.mql_per_rep_per_month == 5
+    assert (terms.first_touch_hours, terms.decision_hours, terms.business_hours) == (4, 24, True)
+    assert (terms.open_hour, terms.close_hour, terms.timezone) == (8, 17, "Europe/Rome")
