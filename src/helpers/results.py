@@ -178,11 +178,14 @@ def show_figure(fig: Any, run_dir: str | Path, name: str) -> Path:
 
     from helpers.plotting import save_figure
 
+    titles = [fig.get_suptitle()]
+    titles += [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
+    alt = next((title for title in titles if title), name)
     try:
         path = save_figure(fig, Path(run_dir) / "figures" / f"{name}.png")
     finally:
         plt.close(fig)
-    display(Image(data=path.read_bytes(), format="png"))
+    display(Image(data=path.read_bytes(), format="png", metadata={"alt": alt}))
     return path
 
 

@@ -117,6 +117,8 @@ def test_reports_have_no_code_and_no_external_requests(sample_run):
         assert not EXTERNAL.search(html), page.name
         assert '<div class="highlight' not in html and "load_run_data" not in html, page.name
         assert "injected-parameters" not in html
+        images = re.findall(r"<img [^>]*>", html)
+        assert all(re.search(r'alt="[^"]+"', img) for img in images), page.name
     sla = (sample_run / "02_sla.html").read_text(encoding="utf-8")
     assert "Parameters of this run" in sla and "Revenue target" in sla
     assert "data:image/png;base64," in sla
