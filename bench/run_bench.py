@@ -282,6 +282,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ingest = analysis.startswith("ingest_")
             impl_names = ["kit", "duckdb", "naive"] + (["pyarrow"] if ingest else [])
             outputs: dict[str, Any] = {}
+            if args.skip_naive and not ingest:
+                impl_names.remove("naive")
+                row["notes"].append("naive not run at this size")
             for impl in impl_names:
                 repeats = args.repeats if size <= 1_000_000 else args.large_repeats
                 spec = {"size": size, "analysis": analysis, "impl": impl, "repeats": repeats}
@@ -509,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--report", type=int, help=argparse.SUPPRESS)
     p.add_argument("--large-repeats", type=int, default=1, help="repetitions above 1M leads")
     p.add_argument("--merge", action="store_true", help="keep other sizes from latest.json")
+    p.add_argument("--skip-naive", action="store_true", help="no plain pandas version")
     p.add_argument("--csv", action=argparse.BooleanOptionalAction, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
