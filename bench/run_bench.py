@@ -266,7 +266,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     reports: list[dict[str, Any]] = []
     started = time.time()
-    if not args.no_report and SAMPLE_CONFIG.exists():
+    if not args.no_report and not args.merge and SAMPLE_CONFIG.exists():
         rep = {"size": 0, **measure_report(0, args.timeout)}
         reports.append(rep)
         print(f"bundled sample: smarketing report {rep}", flush=True)
@@ -327,7 +327,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 row["kit_vs_pyarrow"] = _ratio(row.get("kit_s"), row.get("pyarrow_s"))
             rows.append(row)
             print(_line(row), flush=True)
-        if size <= args.report_max and not args.no_report:
+        if size in args.report_sizes and not args.no_report:
             rep = {"size": size, **measure_report(size, args.timeout)}
             reports.append(rep)
             print(f"[{size:>9,}] smarketing report: {rep}", flush=True)
@@ -503,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--naive-max", type=int, default=100_000, help="larger: time on a subsample")
     p.add_argument("--ingest-max", type=int, default=1_000_000, help="largest export to ingest")
-    p.add_argument("--report-max", type=int, default=1_000_000)
+    p.add_argument("--report-sizes", type=int, nargs="*", default=[1_000_000])
     p.add_argument("--no-report", action="store_true")
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--out", type=Path, default=RESULTS)
