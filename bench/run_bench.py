@@ -468,6 +468,21 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+BEGIN, END = "<!-- latest results: written by run_bench.py -->", "<!-- end of latest results -->"
+
+
+def update_readme(path: Path, table: str) -> None:
+    """Put the latest table between the two markers of ``bench/README.md``."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        return
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{BEGIN}\n{table}{END}{tail}", encoding="utf-8")
+
+
 def plot(res: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -534,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
     (args.out / "latest.md").write_text(markdown(res))
     plot(res, args.out / "latest.png")
+    if args.out == RESULTS:
+        update_readme(HERE / "README.md", markdown(res))
     print(markdown(res))
     bad = [r for r in res["rows"] if not r["ok"]]
     return 1 if bad else 0
