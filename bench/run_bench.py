@@ -239,9 +239,18 @@ def report_worker(size: int, timeout: float) -> dict[str, Any]:
             env={**os.environ, "SMARKETING_PSEUDONYM_KEY": KEY.decode()},
         )
         wall = time.perf_counter() - t0
+        manifest = Path(tmp) / "run" / "manifest.json"
+        steps = json.loads(manifest.read_text()) if manifest.exists() else {}
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    notebooks = {k: v.get("seconds") for k, v in steps.get("notebooks", {}).items()}
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc.returncode else []
-    return {"exit": proc.returncode, "seconds": wall, "peak_mb": peak, "error": " ".join(tail)}
+    return {
+        "exit": proc.returncode,
+        "seconds": wall,
+        "peak_mb": peak,
+        "error": " ".join(tail),
+        "notebooks": notebooks,
+    }
 
 
 def measure_report(size: int, timeout: float) -> dict[str, Any]:
@@ -461,9 +470,11 @@ def markdown(res: dict[str, Any]) -> str:
         for rep in res["reports"]:
             what = "the bundled sample" if rep["size"] == 0 else f"{rep['size']:,} leads"
             status = "ok" if rep["exit"] == 0 else f"failed (exit {rep['exit']}): {rep['error']}"
+            each = ", ".join(f"{k} {_fmt(v, 1)} s" for k, v in rep.get("notebooks", {}).items())
+            each = f" (notebooks: {each})" if each else ""
             lines.append(
                 f"- {what}: {_fmt(rep['seconds'])} s wall, largest process "
-                f"{_fmt(rep['peak_mb'], 0)} MB, {status}"
+                f"{_fmt(rep['peak_mb'], 0)} MB, {status}{each}"
             )
     return "\n".join(lines) + "\n"
 
