@@ -30,6 +30,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
+from helpers.funnel import reach_times
 from helpers.messages import t
 from helpers.model import CrmData, stage_wide
 
@@ -514,10 +515,10 @@ def persona_scorecard(
     not_computed: list[str] = []
     mql, sql = crm.stage_model.role("mql"), crm.stage_model.role("sql")
     if crm.has("stage_history") and mql and sql:
-        wide = stage_wide(crm.stage_history, crm.stage_model)
-        is_mql = wide[mql].notna() if mql in wide.columns else pd.Series(False, index=wide.index)
-        is_sql = wide[sql].notna() if sql in wide.columns else pd.Series(False, index=wide.index)
-        p = persona.reindex(wide.index)
+        # the funnel's own definition of reaching a stage (a skipped stage counts as passed)
+        reached = reach_times(crm.stage_history, crm.stage_model)
+        is_mql, is_sql = reached[mql].notna(), reached[sql].notna()
+        p = persona.reindex(reached.index)
         out["mql"] = is_mql.groupby(p).sum()
         out["sql"] = (is_mql & is_sql).groupby(p).sum()
         out[["mql", "sql"]] = out[["mql", "sql"]].fillna(0).astype(int)
@@ -531,8 +532,11 @@ def persona_scorecard(
         won = deals[deals["outcome"] == "won"]
         out["closed"] = deals.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
         out["won"] = won.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
-        out["win_rate"] = out["won"] / out["closed"].where(out["closed"] > 0)
-        out["win_rate_low"], out["win_rate_high"] = _wilson(out["won"], out["closed"], alpha)
+        if (deals["outcome"] == "lost").any():
+            out["win_rate"] = out["won"] / out["closed"].where(out["closed"] > 0)
+            out["win_rate_low"], out["win_rate_high"] = _wilson(out["won"], out["closed"], alpha)
+        else:  # no lost deal is recorded anywhere: a win rate would be 100% by construction
+            not_computed.append("win_rate")
         cycle = (won["closed_at"] - won["created_at"]).dt.total_seconds() / 86400
         out["cycle_days_median"] = cycle.groupby(won["persona"]).median()
         out["deal_median"] = won.groupby("persona")["amount"].median()

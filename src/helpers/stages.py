@@ -28,7 +28,7 @@ ROLES: tuple[str, ...] = (
     "rejected",
     "recycled",
 )
-PRESETS: tuple[str, ...] = ("default", "hubspot", "salesforce")
+PRESETS: tuple[str, ...] = ("default", "hubspot", "salesforce", "olist")
 
 
 class StageModelError(KitError):

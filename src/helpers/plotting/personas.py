@@ -39,7 +39,7 @@ def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
         ax.errorbar(
             v,
             y,
-            xerr=np.nan_to_num(err),
+            xerr=np.clip(np.nan_to_num(err), 0, None),  # float noise at 0 or 1 must not go negative
             fmt="o",
             capsize=3,
             color=TEAM_COLOURS["sales" if col == "win_rate" else "marketing"],
