@@ -13,9 +13,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from helpers.errors import KitError
+from helpers.messages import LANGUAGES, current_language, has, t
 
 ROLES: tuple[str, ...] = (
     "lead",
@@ -50,13 +52,18 @@ def stage_key(text: str) -> str:
 
 @dataclass(frozen=True)
 class StageModel:
-    """Ordered funnel stages, side exits, role assignments and label aliases."""
+    """Ordered funnel stages, side exits, role assignments, label aliases and display labels.
+
+    ``labels`` maps a stage key to its display label per language (``{"en": ..., "it": ...}``),
+    as given in the model file; stages without one use the catalogue (see :func:`stage_label`).
+    """
 
     name: str
     funnel: tuple[str, ...]
     exits: tuple[str, ...] = ()
     roles: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -93,26 +100,55 @@ class StageModel:
         inverse: dict[str, list[str]] = {}
         for alias, key in self.aliases.items():
             inverse.setdefault(key, []).append(alias)
+
+        def entry(key: str) -> dict[str, Any]:
+            out: dict[str, Any] = {"key": key, "aliases": inverse.get(key, [])}
+            if key in self.labels:
+                out["label"] = dict(self.labels[key])
+            return out
+
         return {
             "name": self.name,
-            "funnel": [{"key": k, "aliases": inverse.get(k, [])} for k in self.funnel],
-            "exits": [{"key": k, "aliases": inverse.get(k, [])} for k in self.exits],
+            "funnel": [entry(k) for k in self.funnel],
+            "exits": [entry(k) for k in self.exits],
             "roles": dict(self.roles),
         }
 
 
-def _stage_entries(raw: Any, section: str, source: str) -> list[tuple[str, list[str]]]:
+_Entry = tuple[str, list[str], dict[str, str]]
+
+
+def _entry_label(raw: Any, key: str, source: str) -> dict[str, str]:
+    """A stage's ``label:``: one text for every language, or a mapping language -> text."""
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        raw = dict.fromkeys(LANGUAGES, raw)
+    if not isinstance(raw, dict):
+        raise StageModelError(f"the label of '{key}' must be a text or en: / it: texts", source)
+    unknown = sorted(str(lang) for lang in raw if lang not in LANGUAGES)
+    if unknown:
+        raise StageModelError(
+            f"the label of '{key}' has unknown languages {', '.join(unknown)}; "
+            f"languages are {', '.join(LANGUAGES)}",
+            source,
+        )
+    return {str(lang): str(text).strip() for lang, text in raw.items() if str(text).strip()}
+
+
+def _stage_entries(raw: Any, section: str, source: str) -> list[_Entry]:
     if raw is None:
         return []
     if not isinstance(raw, list):
         raise StageModelError(f"'{section}' must be a list of stages", source)
-    out = []
+    out: list[_Entry] = []
     for item in raw:
         if isinstance(item, str):
-            out.append((stage_key(item), []))
+            out.append((stage_key(item), [], {}))
         elif isinstance(item, dict) and "key" in item:
-            aliases = item.get("aliases") or []
-            out.append((stage_key(item["key"]), [normalise_label(a) for a in aliases]))
+            key = stage_key(item["key"])
+            aliases = [normalise_label(a) for a in item.get("aliases") or []]
+            out.append((key, aliases, _entry_label(item.get("label"), key, source)))
         else:
             raise StageModelError(f"each entry of '{section}' needs a 'key'", source)
     return out
@@ -126,12 +162,12 @@ def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> 
     exits = _stage_entries(data.get("exits"), "exits", source)
     if len(funnel) < 2:
         raise StageModelError("'funnel' needs at least two stages", source)
-    keys = [k for k, _ in funnel + exits]
+    keys = [k for k, _, _ in funnel + exits]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
         raise StageModelError(f"stages listed twice: {', '.join(dupes)}", source)
     aliases: dict[str, str] = {}
-    for key, names in funnel + exits:
+    for key, names, _ in funnel + exits:
         for name in names:
             aliases.setdefault(name, key)
     roles = {str(r): stage_key(s) for r, s in (data.get("roles") or {}).items()}
@@ -150,10 +186,11 @@ def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> 
             raise StageModelError(f"the model needs a stage with role '{needed}'", source)
     return StageModel(
         name=str(data.get("name", "custom")),
-        funnel=tuple(k for k, _ in funnel),
-        exits=tuple(k for k, _ in exits),
+        funnel=tuple(k for k, _, _ in funnel),
+        exits=tuple(k for k, _, _ in exits),
         roles=roles,
         aliases=aliases,
+        labels={k: label for k, _, label in funnel + exits if label},
     )
 
 
@@ -173,3 +210,62 @@ def load_stage_model(name_or_path: str | Path = "default") -> StageModel:
             )
         text = path.read_text(encoding="utf-8")
     return stage_model_from_dict(yaml.safe_load(text), source)
+
+
+def _tidy(code: str) -> str:
+    """A readable fallback for a code with no label: underscores to spaces, first letter up."""
+    text = re.sub(r"[\s_]+", " ", str(code)).strip()
+    return text[:1].upper() + text[1:]
+
+
+def stage_label(key: str, lang: str | None = None, model: StageModel | None = None) -> str:
+    """The display label of a stage key (or of a role the ``model`` assigns to a stage).
+
+    Order: the label in ``model`` for ``lang``; the catalogue label (``stages.labels.<key>``);
+    the model's label in another language; a tidy form of the key ("never_worked" ->
+    "Never worked"). Tables and JSON keep the raw key: this is only for what a person reads.
+    """
+    lang = lang or current_language()
+    raw = str(key)
+    norm = stage_key(raw)
+    if model is not None and norm not in model.stages and model.role(norm):
+        norm = raw = model.role(norm) or norm
+    own = model.labels.get(norm, {}) if model is not None else {}
+    if lang in own:
+        return own[lang]
+    if has(f"stages.labels.{norm}", lang):
+        return t(f"stages.labels.{norm}", lang)
+    for other in LANGUAGES:
+        if other in own:
+            return own[other]
+    return _tidy(raw)
+
+
+def step_label(
+    from_key: str, to_key: str, lang: str | None = None, model: StageModel | None = None
+) -> str:
+    """The display label of a handoff, e.g. "MQL → SQL"."""
+    return t(
+        "stages.step",
+        lang or current_language(),
+        from_stage=stage_label(from_key, lang, model),
+        to_stage=stage_label(to_key, lang, model),
+    )
+
+
+MISSING_REASON = "(missing)"
+
+
+def reason_label(code: object, lang: str | None = None) -> str:
+    """The display label of a rejection or loss reason code; the raw code when it has none.
+
+    A blank code (None, NaN, "" or "(missing)") reads as the catalogue's "no reason given".
+    """
+    lang = lang or current_language()
+    if code is None or pd.isna(code) is True or str(code).strip() in ("", MISSING_REASON):
+        return t("stages.reasons.missing", lang)
+    raw = str(code).strip()
+    name = stage_key(raw)
+    if name and "." not in name and has(f"stages.reasons.{name}", lang):
+        return t(f"stages.reasons.{name}", lang)
+    return raw
