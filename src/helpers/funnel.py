@@ -27,7 +27,7 @@ from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
 from helpers.model import CrmData
 from helpers.results import fmt_number, fmt_pct
-from helpers.stages import StageModel
+from helpers.stages import StageModel, stage_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.sla import SlaTerms
@@ -41,6 +41,7 @@ __all__ = [
     "business_hours_between",
     "cohort_conversion",
     "conversion_curve",
+    "conversion_span",
     "funnel_summary",
     "handoff_metrics",
     "holiday_dates",
@@ -50,6 +51,7 @@ __all__ = [
     "response_times",
     "sales_velocity",
     "time_to_convert",
+    "unrecorded_steps",
     "wilson",
 ]
 
@@ -111,6 +113,33 @@ def _stage_key(model: StageModel, stage_or_role: str) -> str:
     if key is None or key not in model.funnel:
         raise KitError("funnel.unknown_stage", stage=stage_or_role, funnel=", ".join(model.funnel))
     return key
+
+
+HANDOFF_ROLES: tuple[str, ...] = ("mql", "sal", "sql", "opportunity", "won")
+
+
+def conversion_span(model: StageModel) -> tuple[str, str]:
+    """The stage keys a conversion analysis should follow on this model: from MQL (else the
+    first funnel stage) to SQL, else won, else the last funnel stage.
+
+    A model with fewer stages (an export that records only MQLs and won deals) still gets its
+    end-to-end conversion instead of a lookup of a role it does not have.
+    """
+    src = model.role("mql")
+    src = src if src in model.funnel else model.funnel[0]
+    after = model.funnel[model.funnel.index(src) + 1 :]
+    for role in ("sql", "won"):
+        key = model.role(role)
+        if key in after:
+            return src, key
+    if not after:
+        raise KitError("funnel.single_stage", stage=src)
+    return src, after[-1]
+
+
+def unrecorded_steps(model: StageModel, roles: Sequence[str] = HANDOFF_ROLES) -> list[str]:
+    """The handoff roles (``roles``, in order) that no funnel stage of ``model`` plays."""
+    return [r for r in roles if model.role(r) not in model.funnel]
 
 
 def _need_columns(df: pd.DataFrame, cols: Sequence[str], table: str, analysis: str) -> None:
@@ -1222,8 +1251,8 @@ def bottlenecks(
         t(
             "funnel.bottleneck_sentence",
             lang,
-            from_stage=r.from_stage,
-            to_stage=r.to_stage,
+            from_stage=stage_label(r.from_stage, lang, model),
+            to_stage=stage_label(r.to_stage, lang, model),
             lost=fmt_number(r.lost, lang),
             p=fmt_pct(None if pd.isna(r.p_win_next) else r.p_win_next, lang, 1),
             value=fmt_number(None if pd.isna(r.lost_value) else r.lost_value, lang),

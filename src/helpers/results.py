@@ -218,6 +218,8 @@ def show_table(
     for column in view.columns:
         if column in percent:
             view[column] = [fmt_pct(v, lang, 1) for v in view[column]]
+        elif pd.api.types.is_integer_dtype(view[column]):
+            view[column] = [fmt_number(v, lang) for v in view[column]]
         elif pd.api.types.is_float_dtype(view[column]):
             view[column] = [fmt_number(v, lang, 1 if abs(v) < 100 else 0) for v in view[column]]
     view = view.rename(columns={c: t(k, lang) for c, k in columns.items()})
