@@ -12,6 +12,7 @@ from helpers.messages import t
 from helpers.plotting import funnel as pf
 from helpers.plotting import sla as ps
 from helpers.sample import generate
+from helpers.stages import stage_label, stage_model_from_dict, step_label
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,49 @@ def test_funnel_charts(crm, lang):
     assert len(figs["cohort"].axes[0].get_lines()) == crm.leads["persona"].nunique()
 
 
+def _ticks(fig: plt.Figure, axis: str = "y") -> list[str]:
+    ax = fig.axes[0]
+    labels = ax.get_yticklabels() if axis == "y" else ax.get_xticklabels()
+    return [label.get_text() for label in labels]
+
+
+@pytest.mark.parametrize(
+    ("lang", "sal", "won"),
+    [("en", "Sales accepted (SAL)", "Won"), ("it", "Accettato dalle vendite (SAL)", "Vinto")],
+)
+def test_funnel_and_bottleneck_charts_show_stage_labels(crm, lang, sal, won):
+    summary = fn.funnel_summary(crm)
+    fig = pf.plot_funnel(summary, lang)
+    ticks = _ticks(fig)
+    assert ticks == [stage_label(s, lang) for s in summary["stage"]]
+    assert sal in ticks and won in ticks and "sal" not in ticks
+    plt.close(fig)
+    table = fn.bottlenecks(crm, lang=lang)
+    fig = pf.plot_bottlenecks(table, lang)
+    ticks = _ticks(fig)
+    assert f"{sal} → SQL" in ticks
+    assert ticks[0] == step_label(table["from_stage"].iloc[0], table["to_stage"].iloc[0], lang)
+    plt.close(fig)
+
+
+def test_a_user_model_label_reaches_the_chart(crm):
+    model = stage_model_from_dict(
+        {
+            "funnel": ["lead", {"key": "mql", "label": {"it": "Lead qualificato"}}, "won"],
+        }
+    )
+    summary = fn.funnel_summary(crm)
+    fig = pf.plot_funnel(summary, "it", model=model)
+    assert "Lead qualificato" in _ticks(fig) and "MQL" not in _ticks(fig)
+    plt.close(fig)
+    curve = fn.conversion_curve(crm.stage_history, crm.stage_model, "mql", "sql")
+    fig = pf.plot_conversion_curves(curve, "mql", "sql", "it", model=model)
+    assert fig.axes[0].get_title(loc="left") == t(
+        "funnel.chart.km_title", "it", from_stage="Lead qualificato", to_stage="SQL"
+    )
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("lang", ["en", "it"])
 def test_sla_charts(lang):
     crm = tiny_crm()
@@ -51,6 +95,9 @@ def test_sla_charts(lang):
     comp = sla.sla_compliance(crm, sla.SlaTerms(mql_per_month=2), as_of=AS_OF)
     by_rep = sla.compliance_by_rep(comp)
     assert by_rep.set_index("rep")["mql_received"].to_dict() == {"ann": 2, "bob": 3}
+    fig = ps.plot_reverse_funnel(rf, lang)
+    assert _ticks(fig) == [stage_label(s, lang) for s in rf.stages]
+    assert {"en": "Won", "it": "Vinto"}[lang] in _ticks(fig)
     for fig, key in (
         (ps.plot_reverse_funnel(rf, lang), "sla.chart.reverse_title"),
         (ps.plot_marketing_delivery(comp, lang), "sla.chart.marketing_title"),

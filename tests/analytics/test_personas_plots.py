@@ -9,6 +9,7 @@ from test_personas import FEATURES, persona_crm, planted_leads
 from helpers import personas as ps
 from helpers.messages import t
 from helpers.plotting.personas import plot_cluster_profile, plot_rejection_mix, plot_scorecard
+from helpers.stages import reason_label
 
 
 @pytest.mark.parametrize("lang", ["en", "it"])
@@ -41,4 +42,16 @@ def test_rejection_mix_plot():
     ax = fig.axes[0]
     assert sum(p.get_width() for p in ax.patches) == pytest.approx(1.0)
     assert ax.get_title(loc="left") == t("personas.plot_rejection_title", "en")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_rejection_mix_legend_shows_reason_labels(lang):
+    mix = ps.rejection_mix(persona_crm())
+    fig = plot_rejection_mix(mix, lang)
+    legend = {text.get_text() for text in fig.axes[0].get_legend().get_texts()}
+    assert legend == {reason_label(r, lang) for r in mix["reason"].unique()}
+    assert {"wrong_persona", "competitor"}.isdisjoint(legend)
+    expected = {"en": "Wrong persona", "it": "Persona non in target"}[lang]
+    assert expected in legend
     plt.close(fig)

@@ -13,14 +13,19 @@ from helpers.funnel import ResponseEffect
 from helpers.messages import t
 from helpers.plotting import HIGHLIGHT, NEUTRAL, PALETTE, TEAM_COLOURS, new_figure
 from helpers.results import fmt_pct
+from helpers.stages import StageModel, stage_label, step_label
 
 
-def plot_funnel(summary: pd.DataFrame, lang: str = "en") -> plt.Figure:
-    """Horizontal bars of leads reaching each stage (``funnel_summary``), step rates as labels."""
+def plot_funnel(
+    summary: pd.DataFrame, lang: str = "en", *, model: StageModel | None = None
+) -> plt.Figure:
+    """Horizontal bars of leads reaching each stage (``funnel_summary``), step rates as labels.
+
+    Stage names are display labels (``model`` supplies a user model's own labels)."""
     fig, ax = new_figure(8, 0.6 * len(summary) + 1.5)
     y = np.arange(len(summary))[::-1]
     ax.barh(y, summary["reached"], color=TEAM_COLOURS["marketing"])
-    ax.set_yticks(y, summary["stage"].astype("str").str.upper())
+    ax.set_yticks(y, [stage_label(s, lang, model) for s in summary["stage"].astype("str")])
     top = float(summary["reached"].max() or 1)
     for yi, reached, rate in zip(y, summary["reached"], summary["step_rate"], strict=True):
         text = f"{reached:,}"
@@ -41,9 +46,10 @@ def plot_cohort_conversion(
     lang: str = "en",
     *,
     by: str | None = None,
+    model: StageModel | None = None,
 ) -> plt.Figure:
     """Conversion rate per entry cohort with its 95% band (``cohort_conversion`` output);
-    one line per value of ``by`` when given."""
+    one line per value of ``by`` when given. Stages (keys or roles) are shown by label."""
     fig, ax = new_figure()
     groups = cohorts.groupby(by, sort=True) if by else [(None, cohorts)]
     for i, (label, grp) in enumerate(groups):
@@ -73,8 +79,8 @@ def plot_cohort_conversion(
         t(
             "funnel.chart.cohort_title",
             lang,
-            from_stage=from_stage.upper(),
-            to_stage=to_stage.upper(),
+            from_stage=stage_label(from_stage, lang, model),
+            to_stage=stage_label(to_stage, lang, model),
         )
     )
     ax.tick_params(axis="x", labelrotation=45)
@@ -84,9 +90,15 @@ def plot_cohort_conversion(
 
 
 def plot_conversion_curves(
-    curve: pd.DataFrame, from_stage: str, to_stage: str, lang: str = "en"
+    curve: pd.DataFrame,
+    from_stage: str,
+    to_stage: str,
+    lang: str = "en",
+    *,
+    model: StageModel | None = None,
 ) -> plt.Figure:
     """Kaplan-Meier share converted over days (``conversion_curve`` output), with 95% bands."""
+    src, dst = stage_label(from_stage, lang, model), stage_label(to_stage, lang, model)
     fig, ax = new_figure()
     for i, (label, grp) in enumerate(curve.groupby("group", sort=True)):
         colour = PALETTE[i % len(PALETTE)]
@@ -101,11 +113,9 @@ def plot_conversion_curves(
             linewidth=0,
         )
     ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(t("funnel.chart.km_xlabel", lang, from_stage=from_stage.upper()))
+    ax.set_xlabel(t("funnel.chart.km_xlabel", lang, from_stage=src))
     ax.set_ylabel(t("funnel.chart.km_ylabel", lang))
-    ax.set_title(
-        t("funnel.chart.km_title", lang, from_stage=from_stage.upper(), to_stage=to_stage.upper())
-    )
+    ax.set_title(t("funnel.chart.km_title", lang, from_stage=src, to_stage=dst))
     if curve["group"].nunique() > 1:
         ax.legend(fontsize=8)
     return fig
@@ -136,11 +146,16 @@ def plot_response_effect(effect: ResponseEffect, lang: str = "en") -> plt.Figure
     return fig
 
 
-def plot_bottlenecks(table: pd.DataFrame, lang: str = "en") -> plt.Figure:
+def plot_bottlenecks(
+    table: pd.DataFrame, lang: str = "en", *, model: StageModel | None = None
+) -> plt.Figure:
     """Handoffs by estimated value lost (``bottlenecks`` output), worst on top."""
     fig, ax = new_figure(8, 0.6 * len(table) + 1.5)
     y = np.arange(len(table))[::-1]
-    labels = table["from_stage"].str.upper() + " → " + table["to_stage"].str.upper()
+    labels = [
+        step_label(a, b, lang, model)
+        for a, b in zip(table["from_stage"], table["to_stage"], strict=True)
+    ]
     colours = [HIGHLIGHT if i == 0 else NEUTRAL for i in range(len(table))]
     ax.barh(y, table["lost_value"].fillna(0), color=colours)
     ax.set_yticks(y, labels)

@@ -12,6 +12,7 @@ import seaborn as sns
 from helpers.messages import t
 from helpers.personas import PersonaClustering
 from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme
+from helpers.stages import reason_label
 
 
 def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
@@ -86,14 +87,20 @@ def plot_cluster_profile(result: PersonaClustering, lang: str = "en", top: int =
 
 
 def plot_rejection_mix(mix: pd.DataFrame, lang: str = "en") -> plt.Figure:
-    """Stacked shares of sales rejection reasons per persona."""
+    """Stacked shares of sales rejection reasons per persona; reasons shown by their label."""
     apply_theme()
     wide = mix.pivot_table(index="persona", columns="reason", values="share", fill_value=0.0)
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(wide) + 1.8))
     left = np.zeros(len(wide))
     y = np.arange(len(wide))[::-1]
     for i, reason in enumerate(wide.columns):
-        ax.barh(y, wide[reason], left=left, color=PALETTE[i % len(PALETTE)], label=str(reason))
+        ax.barh(
+            y,
+            wide[reason],
+            left=left,
+            color=PALETTE[i % len(PALETTE)],
+            label=reason_label(reason, lang),
+        )
         left += wide[reason].to_numpy()
     ax.set_yticks(y, wide.index.astype(str))
     ax.set_xlim(0, 1)

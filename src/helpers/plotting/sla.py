@@ -12,10 +12,15 @@ import pandas as pd
 from helpers.messages import t
 from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure
 from helpers.sla import ReverseFunnel, SlaCompliance
+from helpers.stages import StageModel, stage_label
 
 
-def plot_reverse_funnel(rf: ReverseFunnel, lang: str = "en") -> plt.Figure:
-    """Bars of what each stage must deliver; whiskers show the range under the rate intervals."""
+def plot_reverse_funnel(
+    rf: ReverseFunnel, lang: str = "en", *, model: StageModel | None = None
+) -> plt.Figure:
+    """Bars of what each stage must deliver; whiskers show the range under the rate intervals.
+
+    Stages (roles) are shown by label; ``model`` supplies a user model's own labels."""
     fig, ax = new_figure(8, 0.6 * len(rf.stages) + 1.5)
     stages = list(rf.stages)
     y = np.arange(len(stages))[::-1]
@@ -39,7 +44,7 @@ def plot_reverse_funnel(rf: ReverseFunnel, lang: str = "en") -> plt.Figure:
         ax.legend(fontsize=8, loc="lower right")
     for yi, v, s in zip(y, values, stages, strict=True):
         ax.text(v, yi, f"  {v:,.0f}  ({rf.per_month[s]:,}/m)", va="center", fontsize=9)
-    ax.set_yticks(y, [s.upper() for s in stages])
+    ax.set_yticks(y, [stage_label(s, lang, model) for s in stages])
     ax.set_xscale("log")
     ax.set_xlabel(t("sla.chart.reverse_xlabel", lang))
     ax.set_title(t("sla.chart.reverse_title", lang))
