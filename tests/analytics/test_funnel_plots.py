@@ -11,6 +11,7 @@ from helpers import sla
 from helpers.messages import t
 from helpers.plotting import funnel as pf
 from helpers.plotting import sla as ps
+from helpers.results import fmt_number
 from helpers.sample import generate
 from helpers.stages import stage_label, stage_model_from_dict, step_label
 
@@ -60,6 +61,9 @@ def test_funnel_and_bottleneck_charts_show_stage_labels(crm, lang, sal, won):
     ticks = _ticks(fig)
     assert ticks == [stage_label(s, lang) for s in summary["stage"]]
     assert sal in ticks and won in ticks and "sal" not in ticks
+    counts = [text.get_text().split()[0] for text in fig.axes[0].texts]
+    assert counts == [fmt_number(n, lang) for n in summary["reached"]]
+    assert counts[0] == {"en": "3,000", "it": "3.000"}[lang]
     plt.close(fig)
     table = fn.bottlenecks(crm, lang=lang)
     fig = pf.plot_bottlenecks(table, lang)

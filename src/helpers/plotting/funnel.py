@@ -12,7 +12,7 @@ import pandas as pd
 from helpers.funnel import ResponseEffect
 from helpers.messages import t
 from helpers.plotting import HIGHLIGHT, NEUTRAL, PALETTE, TEAM_COLOURS, new_figure
-from helpers.results import fmt_pct
+from helpers.results import fmt_number, fmt_pct
 from helpers.stages import StageModel, stage_label, step_label
 
 
@@ -28,7 +28,7 @@ def plot_funnel(
     ax.set_yticks(y, [stage_label(s, lang, model) for s in summary["stage"].astype("str")])
     top = float(summary["reached"].max() or 1)
     for yi, reached, rate in zip(y, summary["reached"], summary["step_rate"], strict=True):
-        text = f"{reached:,}"
+        text = fmt_number(reached, lang)
         if pd.notna(rate):
             text += "  (" + t("funnel.chart.step_label", lang, rate=fmt_pct(rate, lang)) + ")"
         ax.text(reached + top * 0.01, yi, text, va="center", fontsize=9)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from helpers.messages import t
 from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure
+from helpers.results import fmt_number
 from helpers.sla import ReverseFunnel, SlaCompliance
 from helpers.stages import StageModel, stage_label
 
@@ -43,7 +44,8 @@ def plot_reverse_funnel(
         )
         ax.legend(fontsize=8, loc="lower right")
     for yi, v, s in zip(y, values, stages, strict=True):
-        ax.text(v, yi, f"  {v:,.0f}  ({rf.per_month[s]:,}/m)", va="center", fontsize=9)
+        per_month = fmt_number(rf.per_month[s], lang)
+        ax.text(v, yi, f"  {fmt_number(v, lang)}  ({per_month}/m)", va="center", fontsize=9)
     ax.set_yticks(y, [stage_label(s, lang, model) for s in stages])
     ax.set_xscale("log")
     ax.set_xlabel(t("sla.chart.reverse_xlabel", lang))
