@@ -43,7 +43,7 @@ from helpers.config import (
 )
 from helpers.errors import KitError
 from helpers.messages import has, t
-from helpers.report.pages import export_notebook_html, render_index
+from helpers.report.pages import data_period, export_notebook_html, render_index
 from helpers.results import dumps, read_results, write_text_atomic
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -447,7 +447,7 @@ def run_report(
             }
             for s in specs
         ]
-        index_html = render_index(config, modules, results, lang, shown)
+        index_html = render_index(config, modules, results, lang, shown, data_period(crm))
         write_text_atomic(stage / "index.html", index_html)
         write_text_atomic(
             stage / "manifest.json", dumps(_manifest(config, "ok", runs, inputs, started))

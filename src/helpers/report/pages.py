@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 import nbformat
+import pandas as pd
 
 from helpers.messages import has, t
 from helpers.results import top_gaps
@@ -32,6 +33,10 @@ def format_value(value: Any, lang: str, name: str = "") -> str:
         return t("common.yes" if value else "common.no", lang)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) if value else t("common.none", lang)
+    if isinstance(value, Mapping):
+        if not value:
+            return t("common.none", lang)
+        return "; ".join(f"{k}: {format_value(v, lang)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
         return f"{int(value):,}".replace(",", "." if lang == "it" else ",")
     if isinstance(value, float) and lang == "it":
@@ -39,6 +44,46 @@ def format_value(value: Any, lang: str, name: str = "") -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "leads": ("created_at",),
+    "stage_history": ("entered_at",),
+    "opportunities": ("created_at", "closed_at"),
+    "activities": ("at",),
+}
+
+
+def data_period(crm: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and last event date in the canonical tables (leads created, stages entered,
+    deals opened and closed, activities); ``(None, None)`` when there is none."""
+    stamps = [
+        value
+        for table, columns in EVENT_COLUMNS.items()
+        if (frame := getattr(crm, table, None)) is not None
+        for column in columns
+        if column in frame.columns
+        for value in (frame[column].min(), frame[column].max())
+        if pd.notna(value)
+    ]
+    return (min(stamps), max(stamps)) if stamps else (None, None)
+
+
+def fmt_date(value: Any, lang: str) -> str:
+    """A date as readers of ``lang`` write it (``2018-05-31`` / ``31/05/2018``)."""
+    day = pd.Timestamp(value)
+    return day.strftime("%d/%m/%Y") if lang == "it" else day.strftime("%Y-%m-%d")
+
+
+def period_line(config: Any, lang: str, data_range: tuple[Any, Any] = (None, None)) -> str:
+    """The subtitle of the index page: the configured period, completed from the data."""
+    start = config.period_start or data_range[0]
+    end = config.period_end or data_range[1]
+    if start is None or end is None:
+        return t("report.period_unknown", lang)
+    from_data = config.period_start is None or config.period_end is None
+    key = "report.period_data" if from_data else "report.period"
+    return t(key, lang, start=fmt_date(start, lang), end=fmt_date(end, lang))
 
 
 def parameter_label(name: str, lang: str) -> str:
@@ -134,14 +179,13 @@ def render_index(
     results: Mapping[str, Any],
     lang: str,
     parameters: Mapping[str, Any],
+    data_range: tuple[Any, Any] = (None, None),
 ) -> str:
-    """The executive summary page: client, period, each module's key numbers, the top gaps."""
-    period = t(
-        "report.period",
-        lang,
-        start=config.period_start.isoformat() if config.period_start else "…",
-        end=config.period_end.isoformat() if config.period_end else "…",
-    )
+    """The executive summary page: client, period, each module's key numbers, the top gaps.
+
+    An unset period start or end is taken from ``data_range`` (see :func:`data_period`).
+    """
+    period = period_line(config, lang, data_range)
     titles = {m["name"]: m["title"] for m in modules}
     gaps = [
         {**g, "href": f"{g['notebook']}.html", "source": titles.get(g["notebook"], g["notebook"])}

@@ -1,0 +1,60 @@
+"""The index page's period line and parameter values on data that lacks things."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pandas as pd
+
+from helpers.model import CrmData
+from helpers.report.pages import data_period, format_value, period_line
+
+
+def _ts(*days: str) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(days), utc=True))
+
+
+def _crm() -> CrmData:
+    leads = pd.DataFrame({"lead_id": ["a", "b"], "created_at": _ts("2021-03-05", "2021-01-02")})
+    history = pd.DataFrame(
+        {
+            "lead_id": ["a", "b"],
+            "stage": ["mql", "won"],
+            "entered_at": _ts("2021-03-05", "2021-07-30"),
+        }
+    )
+    return CrmData(leads=leads, stage_history=history)
+
+
+def test_data_period_spans_every_table_with_dates():
+    start, end = data_period(_crm())
+    assert start == pd.Timestamp("2021-01-02", tz="UTC")
+    assert end == pd.Timestamp("2021-07-30", tz="UTC")
+
+
+def test_data_period_of_data_without_dates():
+    leads = pd.DataFrame({"lead_id": ["a"], "created_at": _ts("NaT")})
+    assert data_period(CrmData(leads=leads)) == (None, None)
+
+
+def test_period_line_takes_what_the_config_lacks_from_the_data():
+    unset = SimpleNamespace(period_start=None, period_end=None)
+    line = period_line(unset, "en", data_period(_crm()))
+    assert line == "Period: 2021-01-02 to 2021-07-30 (from the dates in the data)"
+    assert "…" not in line
+    italian = period_line(unset, "it", data_period(_crm()))
+    assert "02/01/2021" in italian and "30/07/2021" in italian
+    half = SimpleNamespace(period_start=dt.date(2021, 2, 1), period_end=None)
+    assert period_line(half, "en", data_period(_crm())).startswith(
+        "Period: 2021-02-01 to 2021-07-30"
+    )
+    full = SimpleNamespace(period_start=dt.date(2021, 2, 1), period_end=dt.date(2021, 6, 30))
+    assert period_line(full, "en") == "Period: 2021-02-01 to 2021-06-30"
+    assert period_line(unset, "en") == "Period: the data has no dates"
+
+
+def test_mappings_read_as_text_not_python():
+    assert format_value({}, "en") == "none"
+    assert format_value({"north": "2024-01-01"}, "en") == "north: 2024-01-01"
+    assert "{" not in format_value({"a": 1.5}, "it")
