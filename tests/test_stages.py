@@ -1,5 +1,7 @@
 """The stage model: presets load, aliases resolve, bad models are refused with a clear message."""
 
+from importlib import resources
+
 import pandas as pd
 import pytest
 from hypothesis import assume, given
@@ -80,10 +82,17 @@ def test_round_trip_through_dict():
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+PRESET_FILES = sorted(p.name for p in (resources.files("helpers") / "stage_models").iterdir())
+
+
+def test_every_preset_file_is_a_listed_preset():
+    assert [name.removesuffix(".yaml") for name in PRESET_FILES] == sorted(PRESETS)
+
+
+@pytest.mark.parametrize("preset", PRESET_FILES)
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_stage_of_every_preset_has_a_catalogue_label(preset, lang):
-    model = load_stage_model(preset)
+    model = load_stage_model(str(resources.files("helpers") / "stage_models" / preset))
     missing = [k for k in model.stages if not has(f"stages.labels.{k}", lang)]
     assert not missing, f"{preset}: no {lang} label for {missing}"
 
