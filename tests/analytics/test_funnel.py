@@ -284,7 +284,8 @@ def test_bottlenecks_rank_by_lost_value(crm):
     assert out["explanation"].str.len().gt(20).all()
     assert out["explanation"].iloc[0].startswith("Between Opportunity and Won, 1 leads stopped")
     it = fn.bottlenecks(crm, value_per_won=1000.0, as_of=AS_OF, lang="it")
-    assert it["explanation"].iloc[1].startswith("Tra MQL e Accettato dalle vendite (SAL) si sono fermati")
+    sal = "Tra MQL e Accettato dalle vendite (SAL) si sono fermati"
+    assert it["explanation"].iloc[1].startswith(sal)
     assert list(it["from_stage"]) == list(out["from_stage"])  # the table keeps the raw keys
     # default value per won deal: the mean won amount (one won deal of 1000)
     assert fn.bottlenecks(crm, as_of=AS_OF)["lost_value"].iloc[0] == pytest.approx(1000.0)
