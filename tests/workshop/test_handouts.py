@@ -111,8 +111,8 @@ def test_handoff_actions_keep_the_top_leaks_in_order_with_blank_owners():
     text = handoff_actions(ranked, "en", top=2)
     rows = [line for line in text.splitlines() if line.startswith("| ") and "→" in line]
     assert rows == [
-        "| sal → sql | 600,000 | why sal |  |  |",
-        "| mql → sal | 400,000 | why mql |  |  |",
+        "| Sales accepted (SAL) → SQL | 600,000 | why sal |  |  |",
+        "| MQL → Sales accepted (SAL) | 400,000 | why mql |  |  |",
     ]
     none = handoff_actions(ranked.assign(lost=0), "it")
     assert t("workshop.takehome.actions_none", "it") in none

@@ -10,7 +10,7 @@ stage-date columns, a stage-status column, and columns that become activities. S
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -222,15 +222,15 @@ def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = No
     if extra:
         aliases = dict(model.aliases)
         for label, key in extra.items():
-            key_n = normalise_label(str(key))
-            if key_n not in model.stages:
+            key_n = model.resolve(key)
+            if key_n is None:
                 raise MappingError(
                     source,
                     f"stages: '{label}' points at '{key}', which is not a stage of "
                     f"the '{model.name}' model ({', '.join(model.stages)})",
                 )
             aliases[normalise_label(str(label))] = key_n
-        model = StageModel(model.name, model.funnel, model.exits, dict(model.roles), aliases)
+        model = replace(model, aliases=aliases)  # keeps the model's labels and roles
     order = data.get("date_order")
     if order not in (None, "dmy", "mdy"):
         raise MappingError(source, "date_order must be dmy or mdy")

@@ -30,6 +30,7 @@ from helpers.messages import LANGUAGES, current_language, t
 from helpers.model import CrmData
 from helpers.personas import CARD_LISTS, PersonaCard, render_card_html, render_card_markdown
 from helpers.sla import SlaTerms, sla_document
+from helpers.stages import step_label
 from helpers.workshop import PROJECT_ROOT
 
 HANDOUTS: tuple[str, ...] = ("persona_card", "sla_template", "questionnaire", "word_exercise")
@@ -264,7 +265,7 @@ def handoff_actions(bottlenecks: pd.DataFrame, lang: str = "en", top: int = 3) -
     ]
     rows = [
         (
-            f"{r.from_stage} → {r.to_stage}",
+            step_label(r.from_stage, r.to_stage, lang),
             "" if pd.isna(r.lost_value) else _money(r.lost_value, lang),
             r.explanation,
             "",
