@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from helpers.errors import KitError, MissingTableError
 from helpers.funnel import reach_times
 from helpers.messages import t
-from helpers.model import CrmData, stage_wide
+from helpers.model import PERSONAL_COLUMNS, CrmData, stage_wide
 
 # ---------------------------------------------------------------------------------------------
 # Persona cards
@@ -485,6 +485,10 @@ SCORECARD_COLUMNS: tuple[str, ...] = (
     "mql_to_sql",
     "mql_to_sql_low",
     "mql_to_sql_high",
+    "mql_won",
+    "mql_to_won",
+    "mql_to_won_low",
+    "mql_to_won_high",
     "closed",
     "won",
     "win_rate",
@@ -499,33 +503,56 @@ SCORECARD_COLUMNS: tuple[str, ...] = (
 def persona_scorecard(
     crm: CrmData, persona_col: str = "persona", alpha: float = 0.05
 ) -> pd.DataFrame:
-    """Per persona: leads, MQL->SQL, win rate, median cycle days and deal size, with intervals.
+    """Per persona: leads, MQL->SQL, MQL->won, win rate, median cycle days and deal size.
 
-    Rates carry Wilson intervals (small samples). MQL->SQL follows the MQLs of each persona to an
-    SQL entry at any time (stage history); win rate is won / (won + lost) closed deals; the cycle
-    is lead creation to a won close, in days. The columns are always :data:`SCORECARD_COLUMNS`;
-    those the data cannot support are NaN and named in ``attrs["not_computed"]``.
+    Rates carry Wilson intervals (small samples). MQL->SQL and MQL->won follow the MQLs of each
+    persona to an SQL / won entry at any time, by the funnel's reach rule (a skipped stage counts
+    as passed; a won opportunity of the lead counts as won too); win rate is won / (won + lost)
+    closed deals; the cycle is lead creation to a won close, in days. The columns are always
+    :data:`SCORECARD_COLUMNS`; those the data cannot support are NaN and named in
+    ``attrs["not_computed"]``. When the persona is recorded only on won leads (every labelled
+    lead won, some leads unlabelled), conversion by persona would be 100% by construction:
+    MQL->won is then not computed and ``attrs["recorded_when_won"]`` is True.
     """
     leads = crm.leads
     if persona_col not in leads.columns:
         raise MissingTableError(f"leads.{persona_col}", "personas")
-    persona = leads.set_index("lead_id")[persona_col].astype("str").fillna("(none)")
+    raw = leads.set_index("lead_id")[persona_col]
+    persona = raw.astype("str").fillna("(none)")
     out = pd.DataFrame({"leads": persona.value_counts()})
     out.index.name = "persona"
     not_computed: list[str] = []
-    mql, sql = crm.stage_model.role("mql"), crm.stage_model.role("sql")
-    if crm.has("stage_history") and mql and sql:
-        # the funnel's own definition of reaching a stage (a skipped stage counts as passed)
-        reached = reach_times(crm.stage_history, crm.stage_model)
-        is_mql, is_sql = reached[mql].notna(), reached[sql].notna()
+    recorded_when_won = False
+    model = crm.stage_model
+    mql, sql, won_stage = model.role("mql"), model.role("sql"), model.role("won")
+    reached = reach_times(crm.stage_history, model) if crm.has("stage_history") else None
+    if reached is not None and mql in model.funnel:
         p = persona.reindex(reached.index)
+        is_mql = reached[mql].notna()
         out["mql"] = is_mql.groupby(p).sum()
-        out["sql"] = (is_mql & is_sql).groupby(p).sum()
-        out[["mql", "sql"]] = out[["mql", "sql"]].fillna(0).astype(int)
-        out["mql_to_sql"] = out["sql"] / out["mql"].where(out["mql"] > 0)
-        out["mql_to_sql_low"], out["mql_to_sql_high"] = _wilson(out["sql"], out["mql"], alpha)
+        out["mql"] = out["mql"].fillna(0).astype(int)
+        for role, count, rate in ((sql, "sql", "mql_to_sql"), (won_stage, "mql_won", "mql_to_won")):
+            if role not in model.funnel:
+                not_computed.append(rate)
+                continue
+            # the funnel's own definition of reaching a stage (a skipped stage counts as passed)
+            hit = is_mql & reached[role].notna()
+            if rate == "mql_to_won" and crm.has("opportunities"):  # a won deal counts too
+                opps = crm.opportunities
+                won_ids = opps.loc[opps["outcome"] == "won", "lead_id"] if "lead_id" in opps else []
+                hit |= is_mql & reached.index.isin(pd.Index(won_ids).astype("str"))
+            if rate == "mql_to_won":
+                labelled = raw.reindex(reached.index).notna()
+                recorded_when_won = bool(labelled.any() and hit[labelled].all() and (~hit).any())
+                if recorded_when_won:
+                    not_computed.append(rate)
+                    continue
+            out[count] = hit.groupby(p).sum()
+            out[count] = out[count].fillna(0).astype(int)
+            out[rate] = out[count] / out["mql"].where(out["mql"] > 0)
+            out[f"{rate}_low"], out[f"{rate}_high"] = _wilson(out[count], out["mql"], alpha)
     else:
-        not_computed.append("mql_to_sql")
+        not_computed += ["mql_to_sql", "mql_to_won"]
     deals = _closed_deals(crm, [persona_col])
     if deals is not None and len(deals):
         deals = deals.assign(persona=deals[persona_col].astype("str").fillna("(none)"))
@@ -549,6 +576,51 @@ def persona_scorecard(
     out = out.reset_index().sort_values("leads", ascending=False, kind="stable")
     out = out.reset_index(drop=True)
     out.attrs["not_computed"] = not_computed
+    out.attrs["recorded_when_won"] = recorded_when_won
+    return out
+
+
+SCORECARD_RATES: tuple[str, ...] = ("mql_to_sql", "mql_to_won", "win_rate")
+
+
+def scorecard_rates(scorecard: pd.DataFrame) -> list[str]:
+    """The rates of a :func:`persona_scorecard` that have at least one value, in display order."""
+    return [r for r in SCORECARD_RATES if r in scorecard.columns and scorecard[r].notna().any()]
+
+
+TEAM_COLUMNS: tuple[str, ...] = ("owner", "sdr", "sr", "rep", "persona", "segment_owner")
+
+
+def candidate_features(
+    leads: pd.DataFrame,
+    *,
+    max_levels: int = 12,
+    min_filled: float = 0.5,
+    exclude: Sequence[str] = (),
+) -> list[str]:
+    """Lead columns worth clustering on: numbers and categories with few levels.
+
+    Left out: ids (``lead_id``, ``*_id``, text unique on most rows), personal columns, the
+    team's own people (owner, SDR), the persona label itself, dates, constant columns, text with
+    more than ``max_levels`` values (free text, names) and columns filled on fewer than
+    ``min_filled`` of the leads (often attributes recorded only after a sale, which would
+    split won from not won rather than describe buyers).
+    """
+    skip = {*PERSONAL_COLUMNS, *TEAM_COLUMNS, *exclude, "lead_id"}
+    out = []
+    n = max(len(leads), 1)
+    for col in leads.columns:
+        values = leads[col]
+        if col in skip or str(col).endswith("_id") or values.notna().sum() < min_filled * n:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        levels = values.nunique(dropna=True)
+        if levels < 2:
+            continue
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric or (levels <= max_levels and levels < 0.9 * values.notna().sum()):
+            out.append(str(col))
     return out
 
 

@@ -243,6 +243,8 @@ def test_scorecard_hand_computed():
     assert a["cycle_days_median"] == pytest.approx(20.0)  # median(10, 30)
     assert (a["deal_median"], a["deal_mean"]) == (200.0, 200.0)
     assert (b["mql"], b["sql"], b["mql_to_sql"], b["win_rate"]) == (2, 0, 0.0, 0.0)
+    # MQL -> won: A1 and A2 won their deals (no won stage entry: the opportunity counts)
+    assert (a["mql_won"], a["mql_to_won"], b["mql_won"]) == (2, pytest.approx(2 / 3), 0)
     assert b["mql_to_sql_high"] > 0  # Wilson: never a zero-width interval at 0
     assert card.attrs["not_computed"] == []
 
@@ -250,7 +252,8 @@ def test_scorecard_hand_computed():
 def test_scorecard_says_what_cannot_be_computed():
     crm = persona_crm()
     card = ps.persona_scorecard(CrmData(leads=crm.leads))
-    assert set(card.attrs["not_computed"]) == {"mql_to_sql", "win_rate", "cycle_days", "deal_size"}
+    expected = {"mql_to_sql", "mql_to_won", "win_rate", "cycle_days", "deal_size"}
+    assert set(card.attrs["not_computed"]) == expected
     assert card.set_index("persona")["leads"].to_dict() == {"A": 4, "B": 2}
     assert tuple(card.columns) == ps.SCORECARD_COLUMNS
     assert card["mql_to_sql"].isna().all() and card["win_rate"].isna().all()

@@ -18,7 +18,8 @@ def test_scorecard_plot(lang):
     fig = plot_scorecard(card, lang)
     fig.canvas.draw()
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles == [t("personas.plot_mql_to_sql", lang), t("personas.plot_win_rate", lang)]
+    rates = ("plot_mql_to_sql", "plot_mql_to_won", "plot_win_rate")
+    assert titles == [t(f"personas.{key}", lang) for key in rates]
     ticks = [tk.get_text() for tk in fig.axes[0].get_yticklabels()]
     assert ticks == list(card["persona"])
     plt.close(fig)

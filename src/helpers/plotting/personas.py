@@ -10,19 +10,18 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.messages import t
-from helpers.personas import PersonaClustering
+from helpers.personas import PersonaClustering, scorecard_rates
 from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme
 from helpers.stages import reason_label
 
 
 def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
-    """MQL->SQL and win rate per persona with their 95% Wilson intervals."""
+    """The persona rates that have data (MQL->SQL, MQL->won, win rate) with their 95% Wilson
+    intervals, one panel each; ``ValueError`` when no rate has any value."""
     apply_theme()
-    metrics = [
-        (m, t(f"personas.plot_{m}", lang))
-        for m in ("mql_to_sql", "win_rate")
-        if m in scorecard.columns
-    ]
+    metrics = [(m, t(f"personas.plot_{m}", lang)) for m in scorecard_rates(scorecard)]
+    if not metrics:
+        raise ValueError(t("personas.no_rates", lang))
     fig, axes = plt.subplots(
         1,
         max(len(metrics), 1),
@@ -43,7 +42,7 @@ def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
             xerr=np.clip(np.nan_to_num(err), 0, None),  # float noise at 0 or 1 must not go negative
             fmt="o",
             capsize=3,
-            color=TEAM_COLOURS["sales" if col == "win_rate" else "marketing"],
+            color=TEAM_COLOURS["marketing" if col == "mql_to_sql" else "sales"],
         )
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
