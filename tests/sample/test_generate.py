@@ -126,7 +126,14 @@ def test_stage_order_and_exits(company):
     months=st.integers(6, 30),
 )
 def test_any_small_company_is_valid(leads, seed, uplift, months):
-    s = generate(leads, seed, programme_uplift=uplift, months=months)
+    try:
+        s = generate(leads, seed, programme_uplift=uplift, months=months)
+    except KitError as exc:
+        # a large effect the treated MQLs' own rates cannot carry is refused with a clear
+        # message; small effects must always be plantable
+        assert exc.key == "sample.uplift_unreachable"
+        assert abs(uplift) > 0.1
+        return
     for name, df in s.tables.items():
         SCHEMAS[name].validate(df, lazy=True)
     _check_stage_order(s.tables["stage_history"], s.tables["leads"])
