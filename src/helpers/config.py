@@ -188,6 +188,7 @@ class ClientConfig:
     sla: SlaCommitments = field(default_factory=SlaCommitments)
     programme: Programme = field(default_factory=Programme)
     personas: Path | None = None
+    persona_features: tuple[str, ...] | None = None  # None: the lead attributes the data has
     notebooks: tuple[str, ...] = NOTEBOOKS
     notebooks_dir: Path | None = None  # None: the kit's notebooks
     cell_timeout: int = 600
@@ -244,6 +245,7 @@ _TOP: dict[str, Any] = {
     "sla": _SLA,
     "programme": _PROGRAMME,
     "personas": None,
+    "persona_features": lambda k, v: None if v is None else tuple(_str_list(k, v)),
     "notebooks": None,
     "notebooks_dir": None,
     "cell_timeout": lambda k, v: _int(k, v, lo=1),
@@ -325,6 +327,7 @@ def parse_config(raw: Any, base: Path, source: Path | None = None) -> ClientConf
         sla=SlaCommitments(**_section(raw, "sla", _SLA)),
         programme=_programme(_section(raw, "programme", _PROGRAMME)),
         personas=None if personas is None else _paths("personas", personas, base)[0],
+        persona_features=_TOP["persona_features"]("persona_features", raw.get("persona_features")),
         notebooks=notebooks,
         notebooks_dir=notebooks_dir,
         cell_timeout=_TOP["cell_timeout"]("cell_timeout", raw.get("cell_timeout", 600)),
@@ -425,7 +428,12 @@ def notebook_parameters(config: ClientConfig) -> dict[str, dict[str, Any]]:
             "treated": p.starts(),
             "comparison": list(p.comparison),
         },
-        "personas": {"persona_cards": str(config.personas) if config.personas else None},
+        "personas": {
+            "persona_cards": str(config.personas) if config.personas else None,
+            "persona_features": (
+                None if config.persona_features is None else list(config.persona_features)
+            ),
+        },
     }
 
 

@@ -588,6 +588,21 @@ def scorecard_rates(scorecard: pd.DataFrame) -> list[str]:
     return [r for r in SCORECARD_RATES if r in scorecard.columns and scorecard[r].notna().any()]
 
 
+def win_mix(scorecard: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """How the won deals split by persona: ``persona``, ``won``, ``share`` of all won deals with
+    its Wilson interval (``share_low``, ``share_high``) and ``cycle_days_median``, largest first.
+
+    Meaningful even when the persona is recorded only on won deals, where conversion is not.
+    """
+    won = scorecard.loc[scorecard["won"].fillna(0) > 0, ["persona", "won", "cycle_days_median"]]
+    won = won.astype({"won": "int64"}).reset_index(drop=True)
+    total = pd.Series(int(won["won"].sum()), index=won.index)
+    won["share"] = won["won"] / total.where(total > 0)
+    won["share_low"], won["share_high"] = _wilson(won["won"], total, alpha)
+    columns = ["persona", "won", "share", "share_low", "share_high", "cycle_days_median"]
+    return won[columns].sort_values("won", ascending=False, kind="stable").reset_index(drop=True)
+
+
 TEAM_COLUMNS: tuple[str, ...] = ("owner", "sdr", "sr", "rep", "persona", "segment_owner")
 
 

@@ -120,3 +120,15 @@ def test_property_mql_to_won_counts_add_up(labels, data):
     assert (
         (card["mql_to_won_low"] <= rates + 1e-12) & (rates <= card["mql_to_won_high"] + 1e-12)
     ).all()
+
+
+def test_win_mix_splits_the_won_deals_by_persona():
+    labels = ["cat", "wolf", None, None, "cat", None]
+    card = ps.persona_scorecard(_two_stage_crm(labels, [True, True, False, False, True, True]))
+    mix = ps.win_mix(card).set_index("persona")
+    assert mix["won"].to_dict() == {"cat": 2, "(none)": 1, "wolf": 1}
+    assert mix.loc["cat", "share"] == pytest.approx(0.5)
+    low, high = proportion_confint(2, 4, 0.05, method="wilson")
+    assert (mix.loc["cat", "share_low"], mix.loc["cat", "share_high"]) == pytest.approx((low, high))
+    assert mix.loc["cat", "cycle_days_median"] == pytest.approx(20.0)  # created day 0, won day 20
+    assert mix["share"].sum() == pytest.approx(1.0)
