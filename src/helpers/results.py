@@ -226,6 +226,17 @@ def show_table(
     display(HTML(view.to_html(index=False, na_rep="–", border=0)))
 
 
+def demote_headings(markdown: str, levels: int = 2) -> str:
+    """Markdown with every ATX heading ``levels`` deeper (at most ``######``), so a standalone
+    document nests under a report section instead of starting new top-level sections."""
+    import re
+
+    def deeper(match: re.Match[str]) -> str:
+        return "#" * min(6, len(match.group(1)) + levels) + " "
+
+    return re.sub(r"^(#{1,6}) ", deeper, markdown, flags=re.MULTILINE)
+
+
 def say(text: str) -> None:
     """Show a sentence a helper already worded (``effect.sentence(lang)``) as Markdown."""
     from IPython.display import Markdown, display

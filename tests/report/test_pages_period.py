@@ -58,3 +58,12 @@ def test_mappings_read_as_text_not_python():
     assert format_value({}, "en") == "none"
     assert format_value({"north": "2024-01-01"}, "en") == "north: 2024-01-01"
     assert "{" not in format_value({"a": 1.5}, "it")
+
+
+def test_a_standalone_document_nests_under_a_report_section():
+    from helpers.results import demote_headings
+
+    doc = "# Agreement\n\nText with a # sign.\n\n## Marketing\n\n- item\n\n###### Deep"
+    assert demote_headings(doc) == (
+        "### Agreement\n\nText with a # sign.\n\n#### Marketing\n\n- item\n\n###### Deep"
+    )
