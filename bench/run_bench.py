@@ -343,6 +343,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "machine": machine(),
         "repeats": args.repeats,
+        "large_repeats": args.large_repeats,
         "naive_max": args.naive_max,
         "minutes": (time.time() - started) / 60,
         "rows": rows,
@@ -439,16 +440,21 @@ def _commit() -> str:
 def markdown(res: dict[str, Any]) -> str:
     m = res["machine"]
     load = ", ".join(f"{x:.1f}" for x in m["load_average"])
+    runs = res.get("runs", [])
+    merged = [f"{r['date']} (commit {r.get('commit', 'unknown')})" for r in runs[:-1]]
     lines = [
         f"Run {m['date']} on {m['nproc']} cores, {m['memory_gb']} GB, Python {m['python']}, "
         f"pandas {m['pandas']}, pyarrow {m['pyarrow']}, duckdb {m['duckdb']} "
         f"(commit {m.get('commit', 'unknown')}; load average at the end {load}; "
-        f"best of {res['repeats']}, {res['minutes']:.0f} min in all).",
+        f"best of {res['repeats']}, {res.get('large_repeats', 1)} above 1M leads; "
+        f"{res['minutes']:.0f} min in all).",
         "",
         "| leads | analysis | kit s | duckdb s | naive s | kit / duckdb | naive / kit "
         "| kit peak MB | same numbers | notes |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
+    if merged:
+        lines[0:0] = [f"Sizes not measured in the last run come from: {'; '.join(merged)}.", ""]
     for r in res["rows"]:
         notes = list(r["notes"])
         if r.get("pyarrow_s"):
