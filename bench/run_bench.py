@@ -35,6 +35,7 @@ SAMPLE_CONFIG = ROOT / "data" / "samples" / "client.yaml"
 SEED = 2024
 KEY = b"benchmark-key-not-a-secret"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000, 5_000_000)
+NAIVE_LIMIT = 1_000_000  # the plain pandas version is not run above this size
 TIMESTAMPS = {
     "leads": "created_at",
     "stage_history": "entered_at",
@@ -291,7 +292,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ingest = analysis.startswith("ingest_")
             impl_names = ["kit", "duckdb", "naive"] + (["pyarrow"] if ingest else [])
             outputs: dict[str, Any] = {}
-            if args.skip_naive and not ingest:
+            if (args.skip_naive or size > NAIVE_LIMIT) and not ingest:
                 impl_names.remove("naive")
                 row["notes"].append("naive not run at this size")
             for impl in impl_names:
