@@ -10,6 +10,8 @@ import contextlib
 import io
 import json
 import re
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -185,25 +187,208 @@ def test_same_input_same_results(sample_run, italian_run):
     )
 
 
-@pytest.mark.realdata
-def test_olist_export_runs_and_says_what_it_cannot_support(tmp_path, olist_dir):
-    config = tmp_path / "olist.yaml"
+@pytest.fixture(scope="session")
+def olist_run(tmp_path_factory, olist_dir, ingest_ready) -> Path:
+    folder = tmp_path_factory.mktemp("olist")
+    config = folder / "olist.yaml"
     config.write_text(
         yaml.safe_dump({"client": "Olist", "data": str(olist_dir), "mapping": "olist"}),
         encoding="utf-8",
     )
-    out = tmp_path / "run"
+    out = folder / "run"
     code, _, stderr = _run(out, config=config)
     assert code == 0, stderr
+    return out
+
+
+class _Body(HTMLParser):
+    """A report page as text (styles and scripts left out) and its outline: the headings in
+    order, each followed by whether any content (text, table, image) comes before the next."""
+
+    HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.outline: list[list] = []  # [level, heading text, has content]
+        self._skip = 0
+        self._heading: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("style", "script", "title"):
+            self._skip += 1
+        elif tag in self.HEADINGS:
+            self._heading = [int(tag[1]), "", False]
+            self.outline.append(self._heading)
+        elif tag in ("img", "table") and self.outline:
+            self._content()
+
+    def handle_endtag(self, tag):
+        if tag in ("style", "script", "title"):
+            self._skip -= 1
+        elif tag in self.HEADINGS:
+            self._heading = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.text.append(data)
+        if self._heading is not None:
+            self._heading[1] += data.replace("\u00b6", "").strip()
+        elif data.strip() and self.outline:
+            self._content()
+
+    def _content(self) -> None:
+        """Content after a heading belongs to it and to every open heading above it."""
+        level = 7
+        for entry in reversed(self.outline):
+            if entry[0] < level:
+                entry[2] = True
+                level = entry[0]
+
+
+def _body(path: Path) -> _Body:
+    parser = _Body()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+RAW_VALUES = re.compile(r"\b(?:None|nan|NaN|NaT)\b|\{\}|\{[a-z_]+\}|\[\]")
+
+
+def _assert_reads_cleanly(run: Path) -> None:
+    pages = sorted(run.glob("*.html"))
+    assert len(pages) == len(NOTEBOOKS) + 1
+    for page in pages:
+        body = _body(page)
+        text = " ".join(body.text)
+        assert not RAW_VALUES.search(text), f"{page.name}: {RAW_VALUES.search(text)[0]!r}"
+        empty = [title for level, title, content in body.outline if level <= 3 and not content]
+        assert not empty, f"{page.name}: headings with nothing under them: {empty}"
+
+
+def test_sample_reports_show_no_raw_values_nor_empty_sections(sample_run, italian_run):
+    _assert_reads_cleanly(sample_run)
+    _assert_reads_cleanly(italian_run)
+
+
+def _module_card(index_html: str, title: str) -> str:
+    """The text of one module's card on the index page."""
+    cards = re.findall(r'<section class="module">(.*?)</section>', index_html, re.DOTALL)
+    card = next(c for c in cards if title in c)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", card)))
+
+
+@pytest.mark.realdata
+def test_olist_export_runs_and_says_what_it_cannot_support(olist_run):
+    out = olist_run
+    _assert_reads_cleanly(out)
     funnel = (out / "03_funnel_handoffs.html").read_text(encoding="utf-8")
     for table in ("activities", "opportunities"):
         assert f"This data has no <strong>{table}</strong> table" in funnel
+    assert "neither a stage nor a role" not in funnel
+    assert t("stages.labels.sql", "en") in funnel  # named among the steps it does not record
     alignment = (out / "00_alignment_assessment.html").read_text(encoding="utf-8")
     assert "This data has no <strong>survey</strong> table" in alignment
+    assert "helpers.workshop.handouts" in alignment
     sla = (out / "02_sla.html").read_text(encoding="utf-8")
     assert "targets.avg_deal_size" in sla  # the reverse funnel says what it needs
     results = _results(out)
     assert results["03_funnel_handoffs"]["funnel"][0]["reached"] == 8000
+
+
+@pytest.mark.realdata
+def test_olist_index_shows_the_data_period_and_the_end_to_end_conversion(olist_run, olist_dir):
+    from statsmodels.stats.proportion import proportion_confint
+
+    from helpers.results import fmt_number, fmt_pct
+    from helpers.stages import stage_label
+
+    mqls = pd.read_csv(olist_dir / "olist_marketing_qualified_leads_dataset.csv")
+    deals = pd.read_csv(olist_dir / "olist_closed_deals_dataset.csv")
+    n = mqls["mql_id"].nunique()
+    won = deals.loc[deals["mql_id"].isin(mqls["mql_id"]), "mql_id"].nunique()
+    assert (won, n) == (842, 8000)
+    low, high = proportion_confint(won, n, method="wilson")
+    index = (olist_run / "index.html").read_text(encoding="utf-8")
+    card = _module_card(index, t("report.title_03_funnel_handoffs", "en"))
+    for number in (fmt_pct(won / n, "en", 1), fmt_pct(low, "en", 1), fmt_pct(high, "en", 1)):
+        assert number in card
+    assert f"{fmt_number(won, 'en')} of {fmt_number(n, 'en')}" in card
+    both = deals.merge(mqls, on="mql_id")
+    elapsed = pd.to_datetime(both["won_date"]) - pd.to_datetime(both["first_contact_date"])
+    median = (elapsed.dt.total_seconds() / 86400).clip(lower=0).median()
+    stages = {"from_stage": stage_label("mql", "en"), "to_stage": stage_label("won", "en")}
+    label = t("notebooks.funnel.kn_time", "en", **stages)
+    shown = re.search(re.escape(label) + r" (\d+)", card)
+    assert shown and abs(int(shown[1]) - median) <= 1
+    first = pd.to_datetime(mqls["first_contact_date"]).min().date().isoformat()
+    last = pd.to_datetime(deals["won_date"]).max().date().isoformat()
+    assert f"{first} to {last}" in index and "…" not in index
+    for name, reason in (
+        ("00_alignment_assessment", "notebooks.alignment.summary_missing"),
+        ("02_sla", "notebooks.sla.summary_no_target"),
+        ("04_collaboration_impact", "notebooks.impact.summary_no_programme"),
+    ):
+        assert t(reason, "en") in _module_card(index, t(f"report.title_{name}", "en"))
+    assert t("report.index_no_numbers", "en") not in index
+
+
+@pytest.mark.realdata
+def test_olist_personas_show_the_win_mix_not_an_empty_chart(olist_run):
+    page = (olist_run / "01_buyer_personas.html").read_text(encoding="utf-8")
+    assert t("notebooks.personas.recorded_when_won", "en").split(" (")[0] in page
+    assert not (olist_run / "figures" / "personas_scorecard.png").exists()
+    rows = _results(olist_run)["01_buyer_personas"]["win_mix"]
+    mix = {row["persona"]: row["won"] for row in rows}
+    assert mix["cat"] > mix["eagle"] > mix["wolf"] > mix["shark"] and sum(mix.values()) == 842
+    assert t("notebooks.personas.one_candidate_feature", "en", features="source") in page
+
+
+def test_sample_personas_chart_draws_the_rates_with_data(sample_run):
+    assert (sample_run / "figures" / "personas_scorecard.png").is_file()
+    card = _results(sample_run)["01_buyer_personas"]["scorecard"]
+    assert all(row["mql_to_won"] is not None for row in card)
+
+
+def _section_numbers(page: Path) -> list[int]:
+    titles = [title for level, title, _ in _body(page).outline if level == 2]
+    return [int(m[1]) for title in titles if (m := re.match(r"(\d+)\.", title))]
+
+
+@pytest.mark.realdata
+def test_impact_sections_are_numbered_as_shown(olist_run, sample_run):
+    for run in (olist_run, sample_run):
+        numbers = _section_numbers(run / "04_collaboration_impact.html")
+        assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 3
+    assert (olist_run / "figures" / "impact_trend.png").is_file()
+
+
+@pytest.mark.realdata
+def test_olist_reverse_funnel_runs_once_a_deal_size_is_set(tmp_path, olist_dir, olist_run):
+    config = tmp_path / "olist.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "client": "Olist",
+                "data": str(olist_dir),
+                "mapping": "olist",
+                "targets": {"avg_deal_size": 5000},
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    code, _, stderr = _run(out, config=config, only=["02_sla"])
+    assert code == 0, stderr
+    sla = _results(out)["02_sla"]
+    rates = sla["inputs"]["rates"]
+    assert list(rates["rates"]) == ["mql_to_won"]
+    assert rates["rates"]["mql_to_won"] == pytest.approx(842 / 8000)
+    plan = sla["reverse_funnel"]
+    assert plan is not None and sla["inputs"]["avg_deal_size"] == 5000
+    assert plan["per_month"]["mql"] > 0
+    assert "targets.avg_deal_size" not in (out / "02_sla.html").read_text(encoding="utf-8")
 
 
 def test_a_second_run_gives_byte_identical_reports(sample_run, tmp_path):
