@@ -477,6 +477,8 @@ def _closed_deals(crm: CrmData, lead_cols: Sequence[str]) -> pd.DataFrame | None
     return None
 
 
+NO_PERSONA = "(none)"  # persona of leads whose label is blank
+
 SCORECARD_COLUMNS: tuple[str, ...] = (
     "persona",
     "leads",
@@ -518,7 +520,7 @@ def persona_scorecard(
     if persona_col not in leads.columns:
         raise MissingTableError(f"leads.{persona_col}", "personas")
     raw = leads.set_index("lead_id")[persona_col]
-    persona = raw.astype("str").fillna("(none)")
+    persona = raw.astype("str").fillna(NO_PERSONA)
     out = pd.DataFrame({"leads": persona.value_counts()})
     out.index.name = "persona"
     not_computed: list[str] = []
@@ -555,7 +557,7 @@ def persona_scorecard(
         not_computed += ["mql_to_sql", "mql_to_won"]
     deals = _closed_deals(crm, [persona_col])
     if deals is not None and len(deals):
-        deals = deals.assign(persona=deals[persona_col].astype("str").fillna("(none)"))
+        deals = deals.assign(persona=deals[persona_col].astype("str").fillna(NO_PERSONA))
         won = deals[deals["outcome"] == "won"]
         out["closed"] = deals.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
         out["won"] = won.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
@@ -715,7 +717,7 @@ def rejection_mix(crm: CrmData, persona_col: str = "persona", alpha: float = 0.0
     reason = rows["reason"] if "reason" in rows.columns else pd.Series(None, index=rows.index)
     rows = pd.DataFrame({"lead_id": rows["lead_id"], "reason": reason.fillna("unspecified")})
     rows = rows.merge(crm.leads[["lead_id", persona_col]], on="lead_id")
-    rows["persona"] = rows[persona_col].astype("str").fillna("(none)")
+    rows["persona"] = rows[persona_col].astype("str").fillna(NO_PERSONA)
     counts = rows.groupby(["persona", "reason"]).size().rename("n").reset_index()
     counts["total"] = counts.groupby("persona")["n"].transform("sum")
     counts["share"] = counts["n"] / counts["total"]
