@@ -29,6 +29,7 @@ from statsmodels.stats.proportion import (
 
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
+from helpers.results import fmt_number, fmt_signed
 
 TONES: tuple[str, ...] = ("positive", "negative", "neutral")
 WAVE_ORDER: tuple[str, ...] = ("before", "baseline", "during", "after", "follow-up")
@@ -238,9 +239,9 @@ class SurveyScores:
             key,
             lang,
             dimension=top[f"dimension_label_{lang}"],
-            difference=f"{abs(top['difference']):.2f}",
-            low=f"{top['ci_low']:+.2f}",
-            high=f"{top['ci_high']:+.2f}",
+            difference=fmt_number(abs(top["difference"]), lang, 2),
+            low=fmt_signed(top["ci_low"], lang, 2),
+            high=fmt_signed(top["ci_high"], lang, 2),
         )
 
     def to_dict(self) -> dict[str, Any]:

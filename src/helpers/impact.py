@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
 from helpers.model import CrmData, stage_wide
+from helpers.results import fmt_signed
 
 METRICS: tuple[str, ...] = ("mql_to_sql", "response_time", "win_rate", "revenue")
 RATE_METRICS: frozenset[str] = frozenset({"mql_to_sql", "win_rate"})
@@ -264,10 +265,10 @@ class EffectResult:
 def format_effect(value: float, metric: str, lang: str = "en") -> str:
     """An effect in the metric's unit (percentage points for rates)."""
     if metric in RATE_METRICS:
-        return t("impact.unit_pp", lang, value=f"{value * 100:+.1f}")
+        return t("impact.unit_pp", lang, value=fmt_signed(value * 100, lang, 1))
     if metric == "response_time":
-        return t("impact.unit_hours", lang, value=f"{value:+.1f}")
-    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+.3g}"
+        return t("impact.unit_hours", lang, value=fmt_signed(value, lang, 1))
+    return fmt_signed(value, lang, 0 if abs(value) >= 100 else 2)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -143,6 +143,12 @@ def fmt_number(value: float | None, lang: str, decimals: int = 0) -> str:
     return text
 
 
+def fmt_signed(value: float, lang: str, decimals: int = 1) -> str:
+    """A change with its sign, the way readers of ``lang`` write numbers (``+1.5`` / ``+1,5``)."""
+    text = fmt_number(value, lang, decimals)
+    return text if text.startswith("-") or not math.isfinite(value) else f"+{text}"
+
+
 def fmt_pct(value: float | None, lang: str, decimals: int = 0) -> str:
     """A share in [0, 1] as a percentage (``0.256`` -> ``26%``)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):

@@ -326,7 +326,8 @@ def test_its_needs_periods_on_both_sides():
 
 def test_format_effect_units():
     assert impact.format_effect(0.123, "mql_to_sql", "en") == "+12.3 percentage points"
-    assert impact.format_effect(-2.5, "response_time", "it") == "-2.5 ore"
+    assert impact.format_effect(-2.5, "response_time", "it") == "-2,5 ore"
+    assert impact.format_effect(0.092, "mql_to_sql", "it") == "+9,2 punti percentuali"
     assert impact.format_effect(1234.0, "revenue") == "+1,234"
 
 
