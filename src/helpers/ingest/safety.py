@@ -1,4 +1,8 @@
-"""Cells that a spreadsheet would run as formulas, made inert before writing CSV or XLSX."""
+"""Cells that a spreadsheet would run as formulas, made inert before writing CSV or XLSX.
+
+The checks work on the Arrow arrays behind pandas' ``str`` columns (no Python object per cell):
+cheap substring or first-byte tests run first, and a regular expression only where they hit.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 FORMULA_RE = r"^[=+\-@\t\r]"
+FORMULA_FIRST = tuple(c.encode() for c in "=+-@\t\r")  # the first bytes FORMULA_RE accepts
 NUMBER_LIKE = r"^[+-]?[\d\s().,/'-]*$"
+
+ArrowText = pa.Array | pa.ChunkedArray
+
+
+def arrow_text(values: pd.Series) -> ArrowText:
+    """A text column as Arrow strings (no copy for pandas' Arrow-backed ``str`` dtype)."""
+    return pa.array(values.astype("str").array, from_pandas=True)
+
+
+def to_mask(hit: ArrowText, index: pd.Index) -> pd.Series:
+    """A boolean Arrow result as a pandas mask (missing = False)."""
+    return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=index)
+
+
+def none_hit(hit: ArrowText) -> bool:
+    """Whether a boolean Arrow result has no true value."""
+    return not pc.any(hit).as_py()
+
+
+def regex_hits(arr: ArrowText, pattern: str, literal: str | None = None) -> ArrowText | None:
+    """Where Arrow text cells match ``pattern`` (RE2: linear time); None when no cell does.
+
+    ``literal``: a substring every match contains; without it in any cell the regex is skipped.
+    """
+    if literal is not None and none_hit(pc.match_substring(arr, literal)):
+        return None
+    hit = pc.match_substring_regex(arr, pattern)
+    return None if none_hit(hit) else hit
 
 
 def regex_mask(values: pd.Series, pattern: str, literal: str | None = None) -> pd.Series:
@@ -17,24 +50,28 @@ def regex_mask(values: pd.Series, pattern: str, literal: str | None = None) -> p
     """
     if not pd.api.types.is_string_dtype(values):
         return pd.Series(False, index=values.index)
-    arr = pa.array(values.astype("str").array, type=pa.string(), from_pandas=True)
-    if literal is not None:
-        has = pc.fill_null(pc.match_substring(arr, literal), False)
-        if not pc.any(has).as_py():
-            return pd.Series(False, index=values.index)
-    hit = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
-    return pd.Series(hit.to_numpy(zero_copy_only=False), index=values.index)
+    hit = regex_hits(arrow_text(values), pattern, literal)
+    return pd.Series(False, index=values.index) if hit is None else to_mask(hit, values.index)
+
+
+def formula_hits(arr: ArrowText) -> ArrowText | None:
+    """Where Arrow text cells start like a formula but are not a number; None when none do."""
+    # FORMULA_RE is one anchored character class: a first-byte lookup gives the same answer
+    first = pc.binary_slice(arr.cast(pa.large_binary()), 0, 1)
+    starts = pc.is_in(first, value_set=pa.array(FORMULA_FIRST, pa.large_binary()))
+    if none_hit(starts):  # the usual case: skip the slower number test
+        return None
+    number = pc.match_substring_regex(arr, NUMBER_LIKE)
+    hit = pc.and_kleene(starts, pc.invert(pc.fill_null(number, False)))
+    return None if none_hit(hit) else hit
 
 
 def formula_mask(values: pd.Series) -> pd.Series:
     """True where a text cell starts like a formula (``=``, ``+``, ``-``, ``@``), not a number."""
     if not pd.api.types.is_string_dtype(values):
         return pd.Series(False, index=values.index)
-    starts = regex_mask(values, FORMULA_RE)
-    if not starts.any():  # the usual case: skip the slower number test
-        return starts
-    number = regex_mask(values[starts], NUMBER_LIKE)
-    return starts & ~number.reindex(values.index, fill_value=False)
+    hit = formula_hits(arrow_text(values))
+    return pd.Series(False, index=values.index) if hit is None else to_mask(hit, values.index)
 
 
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:

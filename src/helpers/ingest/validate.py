@@ -4,14 +4,21 @@ be used are set aside so the canonical tables satisfy the pandera schemas of ``h
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from helpers.ingest.mapping import Mapping, required_columns
 from helpers.ingest.parsing import isin_text
 from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_value
-from helpers.ingest.safety import formula_mask, regex_mask
+from helpers.ingest.safety import (
+    arrow_text,
+    formula_hits,
+    none_hit,
+    regex_hits,
+    to_mask,
+)
 from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
-from helpers.privacy import email_cells
+from helpers.privacy import EMAIL_PATTERN
 
 FILE, ROW, DERIVED = "__file", "__row", "__derived"  # provenance, dropped at the end
 INTERNAL = (FILE, ROW, DERIVED)
@@ -106,18 +113,23 @@ def _drop_blank_required(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFr
 
 def _drop_duplicates(ck: Checker, table: str, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     data_cols = [c for c in df.columns if c not in INTERNAL]
-    # exact copies can only be among rows sharing the key: compare whole rows only there
+    # exact copies can only be among rows sharing the key: compare whole rows only there.
+    # One hashing pass over the key in the usual case (no repeated key): rows after the first
+    # of their key; the rows sharing a key (first ones included) are only looked for if any
     present = [k for k in key if k in df]
-    maybe = df.duplicated(subset=present, keep=False) if present else pd.Series(True, df.index)
-    if maybe.any():
+    later = df.duplicated(subset=present, keep="first") if present else None
+    if later is None or later.any():
+        maybe = df.duplicated(subset=present, keep=False) if present else pd.Series(True, df.index)
         exact = (
             df[maybe].duplicated(subset=data_cols, keep="first").reindex(df.index, fill_value=False)
         )
         if exact.any():
             ck.add("warning", "duplicate_rows", table, df, exact, key[0])
             df = df[~exact]
+            # a removed copy always follows a kept row with the same key, so ``later`` holds
+            later = later[~exact] if later is not None else None
     if all(k in df for k in key):
-        dup = df.duplicated(subset=key, keep="first")
+        dup = later if later is not None else df.duplicated(subset=key, keep="first")
         if dup.any():
             ck.add("warning", "duplicate_ids", table, df, dup, key[0], keys=", ".join(key))
             df = df[~dup]
@@ -130,7 +142,7 @@ def _categories(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             continue
         values = df[col]
         if col in ("team", "side"):
-            values = values.map(lambda v: TEAM_WORDS.get(v, v), na_action="ignore").astype("str")
+            values = values.replace(TEAM_WORDS).astype("str")  # whole-cell matches only
             df = df.assign(**{col: values})
         bad = values.notna() & ~values.isin(allowed)
         if not bad.any():
@@ -167,23 +179,30 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
         if col in INTERNAL or not pd.api.types.is_string_dtype(df[col]):
             continue
         s = df[col]
-        formula = formula_mask(s)
-        if formula.any():
-            ck.add("warning", "formula_like", table, df, formula, col)
-            df = df.assign(**{col: s.where(~formula, "'" + s)})
+        arr = arrow_text(s)  # once per column; every test below runs on it
+        formula = formula_hits(arr)
+        if formula is not None:
+            mask = to_mask(formula, s.index)
+            ck.add("warning", "formula_like", table, df, mask, col)
+            df = df.assign(**{col: s.where(~mask, "'" + s)})
         if col not in ck.personal:
-            emails = email_cells(s)
-            if emails.any():
-                ck.add("warning", "email_in_column", table, df, emails, col)
-        lines = regex_mask(s, r"[\r\n]", literal="\n")  # the literal is a cheap test first
-        if lines.any():
-            ck.add("info", "multiline_cells", table, df, lines, col)
-        markup = regex_mask(s, MARKUP_RE, literal="<")
-        if markup.any():
-            ck.add("warning", "markup_in_text", table, df, markup, col)
-        huge = s.str.len() > HUGE_CELL
-        if huge.any():
-            ck.add("warning", "huge_cell", table, df, huge.fillna(False), col, limit=HUGE_CELL)
+            emails = regex_hits(arr, EMAIL_PATTERN, literal="@")
+            if emails is not None:
+                ck.add("warning", "email_in_column", table, df, to_mask(emails, s.index), col)
+        lines = regex_hits(arr, r"[\r\n]", literal="\n")  # the literal is a cheap test first
+        if lines is not None:
+            ck.add("info", "multiline_cells", table, df, to_mask(lines, s.index), col)
+        markup = regex_hits(arr, MARKUP_RE, literal="<")
+        if markup is not None:
+            ck.add("warning", "markup_in_text", table, df, to_mask(markup, s.index), col)
+        # a cell of at most HUGE_CELL bytes has at most as many characters: count only beyond
+        longest = pc.max(pc.binary_length(arr)).as_py()
+        if longest is not None and longest > HUGE_CELL:
+            huge = pc.greater(pc.utf8_length(arr), HUGE_CELL)
+            if not none_hit(huge):
+                ck.add(
+                    "warning", "huge_cell", table, df, to_mask(huge, s.index), col, limit=HUGE_CELL
+                )
     return df
 
 

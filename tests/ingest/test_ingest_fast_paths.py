@@ -1,0 +1,135 @@
+"""The vectorised text checks and the one-pass duplicate search agree with their definitions."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers.ingest.mapping import load_mapping
+from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, regex_mask
+from helpers.ingest.validate import (
+    HUGE_CELL,
+    INTERNAL,
+    ROW,
+    Checker,
+    _drop_duplicates,
+    check_tables,
+)
+from helpers.privacy import EMAIL_PATTERN, email_cells
+
+NOW = pd.Timestamp("2025-01-01", tz="UTC")
+cells = st.one_of(
+    st.none(),
+    st.text(alphabet="=+-@\t\r\n<>/a1 .,()éx", max_size=8),
+    st.sampled_from(["=SUM(A1)", "+39 02 1234", "-5", "@home", "<b>hi</b>", "a@b.it", ""]),
+)
+
+
+def _definition(values: list[str | None], pattern: str) -> list[bool]:
+    return [v is not None and re.search(pattern, v) is not None for v in values]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(cells, max_size=30))
+def test_formula_mask_is_formula_start_and_not_a_number(values):
+    got = formula_mask(pd.Series(values, dtype="str"))
+    starts = _definition(values, FORMULA_RE)
+    number = _definition(values, NUMBER_LIKE)
+    assert got.tolist() == [s and not n for s, n in zip(starts, number, strict=True)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(cells, max_size=30))
+def test_regex_and_email_masks_match_python_re(values):
+    s = pd.Series(values, dtype="str")
+    assert regex_mask(s, r"<\s*/?\s*[a-zA-Z!][^>]*>", literal="<").tolist() == _definition(
+        values, r"<\s*/?\s*[a-zA-Z!][^>]*>"
+    )
+    assert email_cells(s).tolist() == _definition(values, EMAIL_PATTERN)
+
+
+def _reference_drop(df: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, int, int]:
+    """The plain definition: exact copies first, then repeated keys (first row kept)."""
+    data = [c for c in df.columns if c not in INTERNAL]
+    exact = df.duplicated(subset=data, keep="first")
+    df = df[~exact]
+    dup = df.duplicated(subset=key, keep="first")
+    return df[~dup], int(exact.sum()), int(dup.sum())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["L1", "L2", "L3", None]),
+            st.sampled_from(["mql", "sql"]),
+            st.sampled_from(["x", "y"]),
+        ),
+        max_size=25,
+    )
+)
+def test_drop_duplicates_matches_the_two_step_definition(rows):
+    df = pd.DataFrame(rows, columns=["lead_id", "stage", "note"], dtype="str")
+    df[ROW] = range(len(df))
+    key = ["lead_id", "stage"]
+    ck = Checker(load_mapping("kit"))
+    got = _drop_duplicates(ck, "stage_history", df, key)
+    want, n_exact, n_dup = _reference_drop(df, key)
+    pd.testing.assert_frame_equal(got, want)
+    counts = {f.code: f.count for f in ck.findings}
+    assert counts.get("duplicate_rows", 0) == n_exact
+    assert counts.get("duplicate_ids", 0) == n_dup
+
+
+def _leads(**extra: list) -> pd.DataFrame:
+    n = len(next(iter(extra.values())))
+    return pd.DataFrame(
+        {
+            "lead_id": pd.Series([f"L{i}" for i in range(n)], dtype="str"),
+            "created_at": pd.Series([pd.Timestamp("2024-01-01", tz="UTC")] * n),
+            **{k: pd.Series(v, dtype="str") for k, v in extra.items()},
+            ROW: range(2, n + 2),
+        }
+    )
+
+
+def test_text_findings_still_fire_with_their_rows():
+    leads = _leads(
+        company=["=HYPERLINK(x)", "-12", "<script>x</script>", "ok", "a\nb", "x@y.com"],
+        segment=["é" * (HUGE_CELL - 1), "a" * (HUGE_CELL + 1), "é" * 20_000, None, "", "b"],
+    )
+    out, findings = check_tables({"leads": leads}, load_mapping("kit"), NOW)
+    by = {(f.code, f.column): f for f in findings}
+    assert by[("formula_like", "company")].count == 1
+    assert by[("formula_like", "company")].examples[0]["row"] == 2
+    assert out["leads"].loc[0, "company"] == "'=HYPERLINK(x)"
+    assert out["leads"].loc[1, "company"] == "-12"  # a number, not a formula
+    assert by[("markup_in_text", "company")].examples[0]["row"] == 4
+    assert by[("multiline_cells", "company")].examples[0]["row"] == 6
+    assert by[("email_in_column", "company")].examples[0]["row"] == 7
+    # 20,000 two-byte characters are 40,000 bytes but not a huge cell; one over the limit is
+    assert by[("huge_cell", "segment")].count == 1
+    assert by[("huge_cell", "segment")].examples[0]["row"] == 3
+
+
+def test_team_words_are_translated_whole_cells_only():
+    acts = pd.DataFrame(
+        {
+            "activity_id": pd.Series(["A1", "A2", "A3"], dtype="str"),
+            "lead_id": pd.Series(["L0", "L0", "L0"], dtype="str"),
+            "side": pd.Series(["vendite", "marketing", "vendite x"], dtype="str"),
+            "type": pd.Series(["call", "call", "call"], dtype="str"),
+            "at": pd.Series([pd.Timestamp("2024-02-01", tz="UTC")] * 3),
+            ROW: [2, 3, 4],
+        }
+    )
+    out, findings = check_tables(
+        {"leads": _leads(company=["c"]), "activities": acts}, load_mapping("kit"), NOW
+    )
+    side = out["activities"]["side"]  # an optional column: the unknown value is blanked
+    assert side[:2].tolist() == ["sales", "marketing"] and pd.isna(side[2])
+    unknown = [f for f in findings if f.code == "unknown_values" and f.column == "side"]
+    assert len(unknown) == 1 and unknown[0].examples[0]["row"] == 4
