@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.ingest.mapping import load_mapping
+from helpers.ingest.parsing import parse_dates
 from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, regex_mask
 from helpers.ingest.validate import (
     HUGE_CELL,
@@ -133,3 +134,21 @@ def test_team_words_are_translated_whole_cells_only():
     assert side[:2].tolist() == ["sales", "marketing"] and pd.isna(side[2])
     unknown = [f for f in findings if f.code == "unknown_values" and f.column == "side"]
     assert len(unknown) == 1 and unknown[0].examples[0]["row"] == 4
+
+
+def test_non_iso_formats_found_among_iso_dates_with_a_repeated_index():
+    values = pd.Series(
+        ["2024-01-02", "13/02/2024", "45292", "1704067200000", "", None, "soon"],
+        index=[5, 5, 7, 7, 8, 8, 9],
+    )
+    r = parse_dates(values, excel_serial=True)
+    assert r.values.iloc[:4].tolist() == [
+        pd.Timestamp("2024-01-02", tz="UTC"),
+        pd.Timestamp("2024-02-13", tz="UTC"),
+        pd.Timestamp("2024-01-01", tz="UTC"),
+        pd.Timestamp("2024-01-01", tz="UTC"),
+    ]
+    assert r.mixed and r.order == "dmy"
+    assert r.unparseable.tolist() == [False] * 6 + [True]
+    only_iso = parse_dates(pd.Series(["2024-01-02", "2024-03-04 10:00"]))
+    assert not only_iso.mixed and not only_iso.unparseable.any()

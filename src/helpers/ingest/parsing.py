@@ -99,9 +99,21 @@ def parse_dates(
     blank = text.isna() | (text == "")
     arr = _arrow(text)
     iso = _mask(arr, ISO_RE, index)
-    slash = _mask(arr, SLASH_RE, index) & ~iso
-    serial = _mask(arr, SERIAL_RE, index) & excel_serial
-    epoch = _mask(arr, EPOCH_MS_RE, index) & ~serial
+    # the other formats cannot match an ISO date: look for them only in the remaining cells
+    rest = (~iso & ~blank).to_numpy()
+    some = arr if rest.all() else pc.filter(arr, pa.array(rest))
+
+    def among_rest(pattern: str) -> pd.Series:
+        hit = np.zeros(len(index), dtype=bool)
+        if len(some):
+            hit[rest] = pc.fill_null(pc.match_substring_regex(some, pattern), False).to_numpy(
+                zero_copy_only=False
+            )
+        return pd.Series(hit, index=index)
+
+    slash, serial, epoch = (among_rest(p) for p in (SLASH_RE, SERIAL_RE, EPOCH_MS_RE))
+    serial = serial & excel_serial
+    epoch = epoch & ~serial
     result = DateParse(out, pd.Series(False, index=index))
     if iso.any():
         sub = text[iso]
