@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.ingest.mapping import load_mapping
-from helpers.ingest.parsing import parse_dates
+from helpers.ingest.parsing import _iso_utc, parse_dates
 from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, regex_mask
 from helpers.ingest.validate import (
     HUGE_CELL,
@@ -19,6 +21,7 @@ from helpers.ingest.validate import (
     _drop_duplicates,
     check_tables,
 )
+from helpers.model import UTC_TS
 from helpers.privacy import EMAIL_PATTERN, email_cells
 
 NOW = pd.Timestamp("2025-01-01", tz="UTC")
@@ -152,3 +155,50 @@ def test_non_iso_formats_found_among_iso_dates_with_a_repeated_index():
     assert r.unparseable.tolist() == [False] * 6 + [True]
     only_iso = parse_dates(pd.Series(["2024-01-02", "2024-03-04 10:00"]))
     assert not only_iso.mixed and not only_iso.unparseable.any()
+
+
+ISO_EDGE_CASES = [
+    "2024-01-02T10:00:00.1234567Z",
+    "2024-01-02T10:00:00+02",
+    "2024-01-02 10:00Z",
+    "2024-01-02T10:00:00,5Z",
+    "2024-02-30T10:00:00Z",
+    "2024-01-02T24:00:00Z",
+    "2024-12-31T23:59:60Z",
+    "2024-01-02T10:00:00-0530",
+    "2024-01-02Z",
+    "2024-1-2T10:00Z",
+    "2024-01-02 10:00",
+]
+
+
+def _pandas_iso(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce").astype(UTC_TS)
+
+
+@pytest.mark.parametrize("text", ISO_EDGE_CASES)
+def test_arrow_iso_parser_agrees_with_pandas_on_edge_cases(text):
+    values = pd.Series(["2024-05-06T07:08:09Z", text], dtype="str")
+    pd.testing.assert_series_equal(_iso_utc(values).astype(UTC_TS), _pandas_iso(values))
+
+
+ISO_FORMATS = ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S.%f+01:00", "%Y-%m-%dT%H:%M-0230"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+            st.sampled_from(
+                ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S.%f+01:00", "%Y-%m-%dT%H:%M-0230"]
+            ),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_arrow_iso_parser_agrees_with_pandas(rows):
+    values = pd.Series([when.strftime(fmt) for when, fmt in rows], index=range(5, 5 + len(rows)))
+    got = parse_dates(values.astype("str")).values
+    pd.testing.assert_series_equal(got, _pandas_iso(values.astype("str")), check_names=False)

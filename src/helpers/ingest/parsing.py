@@ -80,6 +80,19 @@ def _to_utc(naive: pd.Series, tz: str) -> pd.Series:
     )
 
 
+def _iso_utc(text: pd.Series) -> pd.Series:
+    """ISO 8601 text as UTC timestamps, naive times read as UTC.
+
+    Arrow's parser takes a column where every value carries ``Z`` or an offset (the usual export)
+    about twenty times faster; anything else it refuses goes, whole, to pandas' parser.
+    """
+    try:
+        parsed = pc.cast(_arrow(text), pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    return pd.Series(parsed.to_pandas().array, index=text.index).astype(UTC_TS)
+
+
 def parse_dates(
     values: pd.Series,
     *,
@@ -118,14 +131,12 @@ def parse_dates(
     if iso.any():
         sub = text[iso]
         if tz == "UTC":
-            out[iso] = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce")
+            out[iso] = _iso_utc(sub)
         else:
             aware = iso & _mask(arr, OFFSET_RE, index)
             naive = iso & ~aware
             if aware.any():
-                out[aware] = pd.to_datetime(
-                    text[aware], format="ISO8601", utc=True, errors="coerce"
-                )
+                out[aware] = _iso_utc(text[aware])
             if naive.any():
                 out[naive] = _to_utc(
                     pd.to_datetime(text[naive], format="ISO8601", errors="coerce"), tz
