@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.ingest.mapping import load_mapping
-from helpers.ingest.parsing import _iso_utc, parse_dates
+from helpers.ingest.parsing import _iso_utc, isin_text, parse_dates
 from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, regex_mask
 from helpers.ingest.validate import (
     HUGE_CELL,
@@ -202,3 +202,11 @@ def test_arrow_iso_parser_agrees_with_pandas(rows):
     values = pd.Series([when.strftime(fmt) for when, fmt in rows], index=range(5, 5 + len(rows)))
     got = parse_dates(values.astype("str")).values
     pd.testing.assert_series_equal(got, _pandas_iso(values.astype("str")), check_names=False)
+
+
+def test_isin_text_with_repeated_pool_values_and_blanks():
+    values = pd.Series(["L1", None, "L3", "L2", "", "L1"], index=[9, 9, 8, 7, 6, 5], dtype="str")
+    pool = pd.Series(["L1", "L1", None, "L2", "L2"], dtype="str")
+    want = [True, False, False, True, False, True]
+    assert isin_text(values, pool).tolist() == want
+    assert isin_text(pool, values).tolist() == [True, True, False, True, True]

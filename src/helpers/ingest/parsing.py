@@ -63,7 +63,12 @@ def isin_text(values: pd.Series, pool: pd.Series) -> pd.Series:
     """
     if not (pd.api.types.is_string_dtype(values) and pd.api.types.is_string_dtype(pool)):
         return values.isin(pool) & values.notna()
-    hit = pc.is_in(_arrow(values), value_set=_arrow(pool.dropna()).unique(), skip_nulls=True)
+    # the Arrow arrays as pandas holds them (no cast); the lookup set takes repeated values as is
+    arr = pa.array(values.array, from_pandas=True)
+    pool_arr = pa.array(pool.dropna().array, from_pandas=True)
+    if isinstance(pool_arr, pa.ChunkedArray):
+        pool_arr = pool_arr.combine_chunks()
+    hit = pc.is_in(arr, value_set=pool_arr.cast(arr.type), skip_nulls=True)
     return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=values.index)
 
 
