@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.axis
+import matplotlib.ticker
 
 matplotlib.use("Agg") if not matplotlib.get_backend().lower().startswith("module://") else None
 
@@ -57,3 +59,17 @@ def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     fig.savefig(tmp, format="png")
     tmp.replace(path)
     return path
+
+
+def percent_axis(axis: matplotlib.axis.Axis, lang: str) -> None:
+    """Tick labels as percentages written the way readers of ``lang`` write them."""
+    from helpers.results import fmt_pct  # results imports plotting: resolve at call time
+
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt_pct(v, lang, 0)))
+
+
+def number_axis(axis: matplotlib.axis.Axis, lang: str) -> None:
+    """Tick labels as plain numbers in ``lang``'s format (no scientific offset like ``1e7``)."""
+    from helpers.results import fmt_number
+
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt_number(v, lang)))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers.assessment import Instrument, SurveyScores, WordScores
 from helpers.messages import t
-from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure
+from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure, percent_axis
 
 
 def plot_dimension_scores(
@@ -97,7 +97,7 @@ def plot_word_tone(words: WordScores, lang: str = "en") -> plt.Figure:
                 ax.text(p, 0.02, wave, ha="center", va="bottom", fontsize=8, rotation=90)
     ax.set_xticks(x, [t(f"assessment.team_{tm}", lang) for tm in teams])
     ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.yaxis, lang)
     ax.set_ylabel(t("assessment.plot_words_y", lang))
     ax.set_title(t("assessment.plot_words_title", lang))
     return fig

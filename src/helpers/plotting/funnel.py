@@ -11,7 +11,15 @@ import pandas as pd
 
 from helpers.funnel import ResponseEffect
 from helpers.messages import t
-from helpers.plotting import HIGHLIGHT, NEUTRAL, PALETTE, TEAM_COLOURS, new_figure
+from helpers.plotting import (
+    HIGHLIGHT,
+    NEUTRAL,
+    PALETTE,
+    TEAM_COLOURS,
+    new_figure,
+    number_axis,
+    percent_axis,
+)
 from helpers.results import fmt_number, fmt_pct
 from helpers.stages import StageModel, stage_label, step_label
 
@@ -72,7 +80,7 @@ def plot_cohort_conversion(
     highs = cohorts["ci_high"].to_numpy(float)
     top = float(np.nanmax(highs)) if np.isfinite(highs).any() else 1.0
     ax.set_ylim(0, min(1.0, top * 1.1) or 1.0)
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.yaxis, lang)
     ax.set_xlabel(t("funnel.chart.cohort_xlabel", lang))
     ax.set_ylabel(t("funnel.chart.cohort_ylabel", lang))
     ax.set_title(
@@ -112,7 +120,7 @@ def plot_conversion_curves(
             alpha=0.15,
             linewidth=0,
         )
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.yaxis, lang)
     ax.set_xlabel(t("funnel.chart.km_xlabel", lang, from_stage=src))
     ax.set_ylabel(t("funnel.chart.km_ylabel", lang))
     ax.set_title(t("funnel.chart.km_title", lang, from_stage=src, to_stage=dst))
@@ -131,7 +139,7 @@ def plot_response_effect(effect: ResponseEffect, lang: str = "en") -> plt.Figure
     ax.bar(x, np.nan_to_num(rate), color=TEAM_COLOURS["sales"])
     ax.errorbar(x, rate, yerr=np.nan_to_num(err), fmt="none", ecolor=NEUTRAL, capsize=4)
     ax.set_xticks(x, [f"{b}\n(n={n:,})" for b, n in zip(bins["bin"], bins["n"], strict=True)])
-    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.yaxis, lang)
     ax.set_xlabel(t("funnel.chart.response_xlabel", lang))
     ax.set_ylabel(t("funnel.chart.response_ylabel", lang))
     ax.set_title(t("funnel.chart.response_title", lang))
@@ -159,6 +167,7 @@ def plot_bottlenecks(
     colours = [HIGHLIGHT if i == 0 else NEUTRAL for i in range(len(table))]
     ax.barh(y, table["lost_value"].fillna(0), color=colours)
     ax.set_yticks(y, labels)
+    number_axis(ax.xaxis, lang)
     ax.set_xlabel(t("funnel.chart.bottleneck_xlabel", lang))
     ax.set_title(t("funnel.chart.bottleneck_title", lang))
     ax.grid(axis="y", visible=False)

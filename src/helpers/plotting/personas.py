@@ -11,7 +11,7 @@ import seaborn as sns
 
 from helpers.messages import t
 from helpers.personas import PersonaClustering, scorecard_rates
-from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme
+from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme, percent_axis
 from helpers.stages import reason_label
 
 
@@ -45,7 +45,7 @@ def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
             color=TEAM_COLOURS["marketing" if col == "mql_to_sql" else "sales"],
         )
         ax.set_xlim(0, 1)
-        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        percent_axis(ax.xaxis, lang)
         ax.set_title(label)
     axes[0][0].set_yticks(y, scorecard["persona"].astype(str))
     axes[0][0].set_ylabel(t("personas.plot_persona", lang))
@@ -103,7 +103,7 @@ def plot_rejection_mix(mix: pd.DataFrame, lang: str = "en") -> plt.Figure:
         left += wide[reason].to_numpy()
     ax.set_yticks(y, wide.index.astype(str))
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.xaxis, lang)
     ax.set_xlabel(t("personas.plot_share", lang))
     ax.set_title(t("personas.plot_rejection_title", lang))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.messages import t
-from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure
+from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure, percent_axis
 from helpers.results import fmt_number
 from helpers.sla import ReverseFunnel, SlaCompliance
 from helpers.stages import StageModel, stage_label
@@ -90,7 +90,7 @@ def plot_compliance_by_rep(by_rep: pd.DataFrame, lang: str = "en") -> plt.Figure
     ax.errorbar(rate, y, xerr=err, fmt="none", ecolor=NEUTRAL, capsize=3)
     ax.set_yticks(y, by_rep["rep"].astype("str"))
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    percent_axis(ax.xaxis, lang)
     ax.set_xlabel(t("sla.chart.compliance_xlabel", lang))
     ax.set_title(t("sla.chart.compliance_title", lang))
     ax.grid(axis="y", visible=False)
