@@ -14,8 +14,9 @@ import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KEY_ENV = "SMARKETING_PSEUDONYM_KEY"
 KEY_FILE = ".smarketing-key"
@@ -75,20 +76,19 @@ def hmac_sha256(key: bytes) -> Callable[[bytes], str]:
 
 def tokens(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed-hash tokens for ``values``; blanks stay missing. Each distinct value is hashed once."""
-    text = normalise_for_hash(values)
-    codes, uniques = pd.factorize(text.where(text != ""))
+    text = pa.array(normalise_for_hash(values).array, from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    codes = pc.dictionary_encode(pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text))
     mac = hmac_sha256(key)
-    digests = np.array(
+    digests = pa.array(
         [
-            PREFIX + mac(u.encode("utf-8"))[:TOKEN_CHARS]
-            for u in np.asarray(uniques, dtype=object).tolist()
+            PREFIX + mac(u)[:TOKEN_CHARS]
+            for u in codes.dictionary.cast(pa.large_binary()).to_pylist()  # UTF-8 bytes
         ],
-        dtype=object,
+        type=pa.large_string(),
     )
-    out = np.full(len(text), None, dtype=object)
-    found = codes >= 0
-    out[found] = digests[codes[found]]
-    return pd.Series(out, index=values.index, dtype="str")
+    return pd.Series(pd.array(digests.take(codes.indices), dtype="str"), index=values.index)
 
 
 EMAIL_PATTERN = r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
 
 import pandas as pd
@@ -22,7 +23,7 @@ from helpers.ingest.validate import (
     check_tables,
 )
 from helpers.model import UTC_TS
-from helpers.privacy import EMAIL_PATTERN, email_cells
+from helpers.privacy import EMAIL_PATTERN, email_cells, normalise_for_hash, tokens
 
 NOW = pd.Timestamp("2025-01-01", tz="UTC")
 cells = st.one_of(
@@ -210,3 +211,16 @@ def test_isin_text_with_repeated_pool_values_and_blanks():
     want = [True, False, False, True, False, True]
     assert isin_text(values, pool).tolist() == want
     assert isin_text(pool, values).tolist() == [True, True, False, True, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=20))
+def test_tokens_are_the_keyed_hash_of_the_normalised_text(values):
+    got = tokens(pd.Series(values, dtype="object"), b"key")
+    normalised = normalise_for_hash(pd.Series(values, dtype="object"))
+    for text, token in zip(normalised, got, strict=True):
+        if pd.isna(text) or text == "":
+            assert pd.isna(token)
+        else:
+            digest = hmac.new(b"key", text.encode("utf-8"), "sha256").hexdigest()
+            assert token == "anon_" + digest[:16]
