@@ -224,3 +224,13 @@ def test_tokens_are_the_keyed_hash_of_the_normalised_text(values):
         else:
             digest = hmac.new(b"key", text.encode("utf-8"), "sha256").hexdigest()
             assert token == "anon_" + digest[:16]
+
+
+def test_bare_carriage_returns_count_as_line_breaks():
+    # "company" has only bare "\r" breaks (no "\n" anywhere in the column)
+    leads = _leads(company=["one line", "old\rmac", "plain"], segment=["a", "w\r\nx", "c"])
+    _, findings = check_tables({"leads": leads}, load_mapping("kit"), NOW)
+    multiline = {f.column: f for f in findings if f.code == "multiline_cells"}
+    assert multiline["company"].count == 1
+    assert [e["row"] for e in multiline["company"].examples] == [3]
+    assert multiline["segment"].count == 1

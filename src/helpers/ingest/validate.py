@@ -189,8 +189,9 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             emails = regex_hits(arr, EMAIL_PATTERN, literal="@")
             if emails is not None:
                 ck.add("warning", "email_in_column", table, df, to_mask(emails, s.index), col)
-        lines = regex_hits(arr, r"[\r\n]", literal="\n")  # the literal is a cheap test first
-        if lines is not None:
+        # a line break is "\n", "\r\n" or a bare "\r" (old Mac exports): plain substring tests
+        lines = pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r"))
+        if not none_hit(lines):
             ck.add("info", "multiline_cells", table, df, to_mask(lines, s.index), col)
         markup = regex_hits(arr, MARKUP_RE, literal="<")
         if markup is not None:
