@@ -13,6 +13,7 @@ Generated data are cached under ``bench/.cache/`` (gitignored). Results go to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -26,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -219,36 +222,58 @@ def measure(spec: dict[str, Any], timeout: float) -> tuple[dict[str, Any], Any]:
     return info, result
 
 
+def _tree_rss_mb(proc: psutil.Process) -> float:
+    """Resident memory of a process and all its descendants, summed (MB)."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total / 2**20
+
+
 def report_worker(size: int, timeout: float) -> dict[str, Any]:
     """``smarketing report`` on the size's CSV export (size 0: the bundled sample's config):
-    wall time and the largest process's peak memory.
-
-    Runs inside its own worker process, so ``RUSAGE_CHILDREN`` covers only this report (the
-    command, its kernels and converters): the peak of the largest single process among them.
+    wall time, the peak of the summed memory of the command and all its kernels and converters
+    (sampled every 50 ms), and the largest single process's peak (``RUSAGE_CHILDREN``; this
+    runs in its own worker process, so that covers only this report).
     """
     smarketing = Path(_python()).with_name("smarketing")
     data = ["--data", str(CACHE / str(size) / "csv")]
     source = ["--config", str(SAMPLE_CONFIG)] if size == 0 else data
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        proc = subprocess.run(
-            [str(smarketing), "report", *source, "--out", str(Path(tmp) / "run")],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=tmp,
-            env={**os.environ, "SMARKETING_PSEUDONYM_KEY": KEY.decode()},
-        )
-        wall = time.perf_counter() - t0
+        with (
+            open(Path(tmp) / "out.txt", "w+") as out,
+            subprocess.Popen(
+                [str(smarketing), "report", *source, "--out", str(Path(tmp) / "run")],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=tmp,
+                env={**os.environ, "SMARKETING_PSEUDONYM_KEY": KEY.decode()},
+            ) as proc,
+        ):
+            tree, total_peak = psutil.Process(proc.pid), 0.0
+            while proc.poll() is None:
+                with contextlib.suppress(psutil.Error):
+                    total_peak = max(total_peak, _tree_rss_mb(tree))
+                if time.perf_counter() - t0 > timeout:
+                    proc.kill()
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                time.sleep(0.05)
+            wall = time.perf_counter() - t0
+            out.seek(0)
+            printed = out.read()
         manifest = Path(tmp) / "run" / "manifest.json"
         steps = json.loads(manifest.read_text()) if manifest.exists() else {}
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     notebooks = {k: v.get("seconds") for k, v in steps.get("notebooks", {}).items()}
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc.returncode else []
+    tail = printed.strip().splitlines()[-1:] if proc.returncode else []
     return {
         "exit": proc.returncode,
         "seconds": wall,
         "peak_mb": peak,
+        "total_peak_mb": total_peak,
         "error": " ".join(tail),
         "notebooks": notebooks,
     }
@@ -258,7 +283,13 @@ def measure_report(size: int, timeout: float) -> dict[str, Any]:
     try:
         return _spawn(["--report", str(size)], timeout + 60)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        return {"exit": None, "seconds": None, "peak_mb": None, "error": str(exc)}
+        return {
+            "exit": None,
+            "seconds": None,
+            "peak_mb": None,
+            "total_peak_mb": None,
+            "error": str(exc),
+        }
 
 
 def _best(info: dict[str, Any] | None) -> float | None:
@@ -276,6 +307,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     reports: list[dict[str, Any]] = []
     started = time.time()
+    run_id = machine()["date"]
     if not args.no_report and not args.merge and SAMPLE_CONFIG.exists():
         rep = {"size": 0, **measure_report(0, args.timeout)}
         reports.append(rep)
@@ -287,8 +319,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         analyses = list(impls.ANALYSES)
         if csv:
             analyses = ["ingest_csv", "ingest_parquet", *analyses]
+        if args.analyses:
+            analyses = [a for a in analyses if a in args.analyses]
         for analysis in analyses:
-            row: dict[str, Any] = {"size": size, "analysis": analysis, "notes": []}
+            row: dict[str, Any] = {"size": size, "analysis": analysis, "notes": [], "run": run_id}
             ingest = analysis.startswith("ingest_")
             impl_names = ["kit", "duckdb", "naive"] + (["pyarrow"] if ingest else [])
             outputs: dict[str, Any] = {}
@@ -342,7 +376,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             reports.append(rep)
             print(f"[{size:>9,}] smarketing report: {rep}", flush=True)
     return {
-        "machine": machine(),
+        "machine": {**machine(), "date": run_id},  # the date the run started
         "repeats": args.repeats,
         "large_repeats": args.large_repeats,
         "naive_max": args.naive_max,
@@ -354,11 +388,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """``new`` plus the rows and reports of ``old`` for sizes ``new`` did not measure."""
-    sizes = {r["size"] for r in new["rows"]} | {r["size"] for r in new["reports"]}
+    """``new`` plus the rows (size and analysis) and reports (size) of ``old`` that ``new``
+    did not measure."""
+    measured = {(r["size"], r["analysis"]) for r in new["rows"]}
+    sizes = {r["size"] for r in new["reports"]}
     out = dict(new)
     out["rows"] = sorted(
-        [r for r in old["rows"] if r["size"] not in sizes] + new["rows"],
+        [r for r in old["rows"] if (r["size"], r["analysis"]) not in measured] + new["rows"],
         key=lambda r: (r["size"], ANALYSIS_ORDER.index(r["analysis"])),
     )
     out["reports"] = sorted(
@@ -455,9 +491,11 @@ def markdown(res: dict[str, Any]) -> str:
         "|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     if merged:
-        lines[0:0] = [f"Sizes not measured in the last run come from: {'; '.join(merged)}.", ""]
+        lines[0:0] = [f"Rows not measured in the last run come from: {'; '.join(merged)}.", ""]
     for r in res["rows"]:
         notes = list(r["notes"])
+        if r.get("run", m["date"]) != m["date"]:
+            notes.insert(0, f"measured {r['run']}")
         if r.get("pyarrow_s"):
             notes.insert(
                 0, f"bare pyarrow {_fmt(r['pyarrow_s'])} s (kit x{_fmt(r['kit_vs_pyarrow'], 1)})"
@@ -480,8 +518,9 @@ def markdown(res: dict[str, Any]) -> str:
             each = ", ".join(f"{k} {_fmt(v, 1)} s" for k, v in rep.get("notebooks", {}).items())
             each = f" (notebooks: {each})" if each else ""
             lines.append(
-                f"- {what}: {_fmt(rep['seconds'])} s wall, largest process "
-                f"{_fmt(rep['peak_mb'], 0)} MB, {status}{each}"
+                f"- {what}: {_fmt(rep['seconds'])} s wall, peak memory of all its processes "
+                f"together {_fmt(rep.get('total_peak_mb'), 0)} MB (largest single process "
+                f"{_fmt(rep['peak_mb'], 0)} MB), {status}{each}"
             )
     return "\n".join(lines) + "\n"
 
@@ -538,6 +577,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ingest-max", type=int, default=1_000_000, help="largest export to ingest")
     p.add_argument("--report-sizes", type=int, nargs="*", default=[1_000_000])
     p.add_argument("--no-report", action="store_true")
+    p.add_argument(
+        "--analyses", nargs="+", choices=ANALYSIS_ORDER, help="only these rows (default: all)"
+    )
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--worker", help=argparse.SUPPRESS)

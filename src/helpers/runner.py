@@ -418,6 +418,9 @@ def run_report(
             messages = [t("report.data_unusable", lang), text]
             return _finish_failed(stage, target, manifest, messages, exitcodes.UNUSABLE, [])
         save_canonical(crm, stage / CANONICAL)
+        period = data_period(crm)
+        del crm  # the kernels read the canonical tables; free this copy before they start
+        _release_memory()
         (stage / "figures").mkdir(exist_ok=True)
         (stage / "notebooks").mkdir(exist_ok=True)
         (stage / "logs").mkdir(exist_ok=True)
@@ -447,7 +450,7 @@ def run_report(
             }
             for s in specs
         ]
-        index_html = render_index(config, modules, results, lang, shown, data_period(crm))
+        index_html = render_index(config, modules, results, lang, shown, period)
         write_text_atomic(stage / "index.html", index_html)
         write_text_atomic(
             stage / "manifest.json", dumps(_manifest(config, "ok", runs, inputs, started))
@@ -461,6 +464,21 @@ def run_report(
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system (Python objects, Arrow's pool, glibc's heap)."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def notebook_title(name: str, lang: str) -> str:
