@@ -15,17 +15,20 @@ period), never on a snapshot of current status, which undercounts early stages.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from statsmodels.stats.proportion import proportion_confint
 
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t
-from helpers.model import CrmData
+from helpers.model import CrmData, lead_codes
 from helpers.results import fmt_number, fmt_pct
 from helpers.stages import StageModel, stage_label
 
@@ -153,7 +156,8 @@ class _Reach:
     """The stage history as integer arrays (internal). Times are microseconds since the epoch
     (UTC); ``_BIG`` marks "never"."""
 
-    ids: pd.Index  # one lead per row
+    n: int  # leads (rows of ``first``)
+    labels: Callable[[], pd.Index]  # builds ``ids``
     first: np.ndarray  # (leads, funnel stages): first entry per funnel stage
     reached: np.ndarray  # same, a skipped stage filled from the earliest later stage
     row_lead: np.ndarray  # per history row: its lead's row in ``ids`` (-1 when missing)
@@ -161,6 +165,11 @@ class _Reach:
     row_time: np.ndarray  # per history row: entered_at
     lead_rows: np.ndarray | None = None  # per row of ``leads`` (when given): its row in ``ids``
     act_rows: np.ndarray | None = None  # per row of ``activities`` (when given): same
+
+    @cached_property
+    def ids(self) -> pd.Index:
+        """The lead id of each row (built on first use)."""
+        return self.labels()
 
     def times(self, values: np.ndarray) -> pd.Series:
         """Integer times back to a UTC timestamp column (NaT for never)."""
@@ -173,36 +182,35 @@ def _reach(
     model: StageModel,
     leads: pd.DataFrame | None = None,
     activities: pd.DataFrame | None = None,
+    *,
+    created_at_top: bool = True,
 ) -> _Reach:
-    """Factorise lead ids of the history (and of ``leads`` / ``activities``) once, together."""
+    """Factorise lead ids of the history (and of ``leads`` / ``activities``) once, together.
+
+    With ``leads`` and ``created_at_top``, a lead with no entry at the top funnel stage reaches
+    it when created; without ``created_at_top`` the leads only share the factorisation (their
+    rows in ``ids`` are ``lead_rows``), so segments attach without hashing the ids again.
+    """
     _need_columns(stage_history, ("lead_id", "stage", "entered_at"), "stage_history", "funnel")
     n_funnel = len(model.funnel)
     row_stage = _positions(stage_history["stage"], model.stages)
     row_time = _utc_int(stage_history["entered_at"])
-    parts = [stage_history["lead_id"]]
-    if leads is not None:
-        parts.append(leads["lead_id"])
-    if activities is not None:
-        parts.append(activities["lead_id"])
-    ids = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    codes, uniques = pd.factorize(ids)
-    n_leads = len(leads) if leads is not None else 0
-    act_rows = codes[len(codes) - len(activities) :] if activities is not None else None
-    codes = codes[: len(stage_history) + n_leads]
-    n_hist = len(stage_history)
-    row_lead = codes[:n_hist]
-    first = np.full((len(uniques), n_funnel), _BIG, dtype="int64")
+    tables = [stage_history, *(df for df in (leads, activities) if df is not None)]
+    codes, n_leads, labels = lead_codes(tables)
+    row_lead = codes[0]
+    lead_rows = codes[1] if leads is not None else None
+    act_rows = codes[-1] if activities is not None else None
+    first = np.full((n_leads, n_funnel), _BIG, dtype="int64")
     sel = (row_stage >= 0) & (row_stage < n_funnel) & (row_lead >= 0)
     np.minimum.at(first, (row_lead[sel], row_stage[sel]), row_time[sel])
-    if leads is not None:  # leads with no entry at the top stage reach it when created
-        rows = codes[n_hist:]
-        top = first[rows, 0]
-        first[rows, 0] = np.where(top == _BIG, _utc_int(leads["created_at"]), top)
-    later_min = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
-    reached = np.where(first != _BIG, first, later_min)
-    index = pd.Index(uniques, name="lead_id", dtype="str")
-    lead_rows = codes[n_hist:] if leads is not None else None
-    return _Reach(index, first, reached, row_lead, row_stage, row_time, lead_rows, act_rows)
+    if lead_rows is not None and created_at_top:  # no entry at the top stage: reached when created
+        top = first[lead_rows, 0]
+        first[lead_rows, 0] = np.where(top == _BIG, _utc_int(leads["created_at"]), top)
+    reached = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]  # earliest later entry
+    np.copyto(reached, first, where=first != _BIG)  # a stage's own entry when it has one
+    return _Reach(
+        n_leads, labels, first, reached, row_lead, row_stage, row_time, lead_rows, act_rows
+    )
 
 
 def reach_times(
@@ -222,8 +230,26 @@ def reach_times(
     return out
 
 
+def stages_reached(
+    stage_history: pd.DataFrame, model: StageModel, leads: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Which funnel stages (bool columns, by the rule of :func:`reach_times`) each row of
+    ``leads`` that appears in the history reached, and those rows' positions in ``leads``."""
+    r = _reach(stage_history, model, leads, created_at_top=False)
+    assert r.lead_rows is not None
+    in_history = np.zeros(r.n, dtype=bool)
+    in_history[r.row_lead[r.row_lead >= 0]] = True
+    rows = np.flatnonzero((r.lead_rows >= 0) & in_history[np.maximum(r.lead_rows, 0)])
+    hit = r.reached[r.lead_rows[rows]] != _BIG
+    return pd.DataFrame(hit, columns=pd.Index(model.funnel, dtype="str")), rows
+
+
 def _positions(values: pd.Series, keys: Sequence[str] | pd.Index) -> np.ndarray:
     """Position of each value in ``keys`` (-1 when absent), factorising the values once."""
+    if pd.api.types.is_string_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
+        cells = pa.array(values.array, from_pandas=True)  # Arrow: one lookup per cell
+        found = pc.index_in(cells, value_set=pa.array([str(k) for k in keys], type=cells.type))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype("int64", copy=False)
     codes, uniques = pd.factorize(values)
     index = keys if isinstance(keys, pd.Index) else pd.Index(list(keys))
     lookup = np.append(index.get_indexer(pd.Index(uniques)), -1)
@@ -255,18 +281,38 @@ def _exit_times(stage_history: pd.DataFrame, model: StageModel) -> pd.Series:
     return sh.groupby("lead_id")["entered_at"].min()
 
 
+def _segment_columns(by: Sequence[str], frame_columns: Sequence[str] = ()) -> list[str]:
+    return [c for c in by if c not in frame_columns]
+
+
+def _lead_positions(r: _Reach, rows: np.ndarray, n_leads: int) -> np.ndarray:
+    """For ``r.ids[rows]``: the row of each lead in the ``leads`` table given to ``_reach``
+    (-1 when absent). Uses the shared factorisation instead of hashing the ids again."""
+    assert r.lead_rows is not None
+    if n_leads and n_leads == r.n and r.lead_rows[0] == 0 and (np.diff(r.lead_rows) == 1).all():
+        return rows  # the leads are the codes in order (integer lead keys): nothing to look up
+    where = np.full(r.n, -1, dtype="int64")
+    where[r.lead_rows] = np.arange(n_leads)
+    return where[rows]
+
+
 def _attach_segments(
-    frame: pd.DataFrame, by: Sequence[str], leads: pd.DataFrame | None, analysis: str
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    leads: pd.DataFrame | None,
+    analysis: str,
+    positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add lead columns named in ``by`` to ``frame`` (index ``lead_id``) as sorted categoricals;
-    blank or unknown values read ``MISSING``."""
-    cols = [c for c in by if c not in frame.columns]
+    blank or unknown values read ``MISSING``. ``positions`` (each frame row's row in ``leads``,
+    -1 when absent) saves looking the ids up again when the caller already knows them."""
+    cols = _segment_columns(by, frame.columns)
     if not cols:
         return frame
     if leads is None:
         raise MissingTableError("leads", analysis)
     _need_columns(leads, cols, "leads", analysis)
-    pos = pd.Index(leads["lead_id"]).get_indexer(frame.index)
+    pos = pd.Index(leads["lead_id"]).get_indexer(frame.index) if positions is None else positions
     out = frame.copy()
     for c in cols:
         codes, uniques = pd.factorize(leads[c])
@@ -321,7 +367,10 @@ def cohort_conversion(
     that entered ``from_stage`` in that interval (inclusive).
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
-    r = _reach(stage_history, model)
+    keys = _as_list(by)
+    segments = _segment_columns([k for k in keys if k not in ("cohort", "period")])
+    shared = leads if segments and leads is not None else None
+    r = _reach(stage_history, model, shared, created_at_top=False)
     when = _as_of(as_of, (stage_history, "entered_at"))
     start = r.reached[:, model.funnel.index(src)]
     end = r.reached[:, model.funnel.index(dst)]
@@ -331,8 +380,7 @@ def cohort_conversion(
         keep &= (start >= lo) & (start <= hi)
     rows = np.flatnonzero(keep)
     start, end = start[rows], end[rows]
-    frame = pd.DataFrame({"converted": (end != _BIG) & (end <= _ts_int(when))}, index=r.ids[rows])
-    keys = _as_list(by)
+    frame = pd.DataFrame({"converted": (end != _BIG) & (end <= _ts_int(when))})
     if period is None and ({"period", "cohort"} & set(keys)):
         period = "M"  # asking for the period as a segment means monthly cohorts
     if period is not None:
@@ -340,7 +388,10 @@ def cohort_conversion(
         codes, uniques = pd.factorize(months, sort=True)
         frame["cohort"] = pd.Categorical.from_codes(codes, categories=uniques.astype("str"))
         keys = ["cohort", *[k for k in keys if k not in ("cohort", "period")]]
-    frame = _attach_segments(frame, [k for k in keys if k != "cohort"], leads, "cohort_conversion")
+    positions = _lead_positions(r, rows, len(shared)) if shared is not None else None
+    frame = _attach_segments(
+        frame, [k for k in keys if k != "cohort"], leads, "cohort_conversion", positions
+    )
     aggs: dict[str, tuple[str, str]] = {
         "n": ("converted", "size"),
         "converted": ("converted", "sum"),
@@ -383,7 +434,8 @@ def _durations(
     ``1 - KM`` the cumulative share converted.
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
-    r = _reach(stage_history, model)
+    shared = leads if _segment_columns(by) and leads is not None else None
+    r = _reach(stage_history, model, shared, created_at_top=False)
     now = _ts_int(_as_of(as_of, (stage_history, "entered_at")))
     start = r.reached[:, model.funnel.index(src)]
     keep = (start != _BIG) & (start <= now)
@@ -394,8 +446,9 @@ def _durations(
     start, end = start[rows], r.reached[rows, model.funnel.index(dst)]
     event = (end != _BIG) & (end <= now)
     days = np.maximum((np.where(event, end, now) - start) / 86_400e6, 0.0)
-    frame = pd.DataFrame({"event": event, "days": days}, index=r.ids[rows])
-    return _attach_segments(frame, by, leads, "time_to_convert")
+    frame = pd.DataFrame({"event": event, "days": days})
+    positions = _lead_positions(r, rows, len(shared)) if shared is not None else None
+    return _attach_segments(frame, by, leads, "time_to_convert", positions)
 
 
 def _km(days: np.ndarray, event: np.ndarray) -> Any:
@@ -651,7 +704,7 @@ def _first_touch(
     lead, at = touches
     begin = start[lead]
     ok = (begin != _BIG) & (at >= begin) & (at <= _ts_int(when))
-    out = np.full(len(r.ids), _BIG, dtype="int64")
+    out = np.full(r.n, _BIG, dtype="int64")
     np.minimum.at(out, lead[ok], at[ok])
     return out
 
@@ -755,11 +808,14 @@ def _quantiles(values: pd.Series) -> dict[str, float] | None:
     return {"median": float(q[0]), "p75": float(q[1]), "p90": float(q[2]), "n": len(v)}
 
 
-def _after(r: _Reach, lead_time: np.ndarray) -> np.ndarray:
-    """History rows at or after their lead's ``lead_time`` (rows of leads without one: False)."""
-    lead_ok = r.row_lead >= 0
-    row_ref = np.where(lead_ok, lead_time[np.where(lead_ok, r.row_lead, 0)], _BIG)
-    return lead_ok & (row_ref != _BIG) & (r.row_time >= row_ref)
+def _after(r: _Reach, lead_time: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """History rows (all, or those at positions ``rows``) at or after their lead's
+    ``lead_time`` (rows of leads without one: False)."""
+    row_lead = r.row_lead if rows is None else r.row_lead[rows]
+    row_time = r.row_time if rows is None else r.row_time[rows]
+    lead_ok = row_lead >= 0
+    row_ref = np.where(lead_ok, lead_time[np.where(lead_ok, row_lead, 0)], _BIG)
+    return lead_ok & (row_ref != _BIG) & (row_time >= row_ref)
 
 
 def _first_rows(r: _Reach, mask: np.ndarray) -> np.ndarray:
@@ -887,7 +943,7 @@ def handoff_metrics(
     reasons["share"] = reasons["n"] / n_rej if n_rej else np.nan
 
     rec_pos = _stage_position(model, "recycled")
-    per_lead = np.bincount(r.row_lead[lead_ok & (r.row_stage == rec_pos)], minlength=len(r.ids))
+    per_lead = np.bincount(r.row_lead[lead_ok & (r.row_stage == rec_pos)], minlength=r.n)
     loops = np.minimum(per_lead[per_lead > 0], RECYCLE_CAP)
     loop_tab = pd.DataFrame(
         {
@@ -902,11 +958,11 @@ def handoff_metrics(
     progressed = (r.reached[:, j_mql + 1 :] != _BIG).any(axis=1)
     nw_pos = model.stages.index(NEVER_WORKED) if NEVER_WORKED in model.exits else -2
     exit_rows = after_mql & (r.row_stage >= n_funnel)
-    exited = np.zeros(len(r.ids), dtype=bool)
+    exited = np.zeros(r.n, dtype=bool)
     exited[r.row_lead[exit_rows]] = True
-    marked_nw = np.zeros(len(r.ids), dtype=bool)  # the CRM itself says "never worked"
+    marked_nw = np.zeros(r.n, dtype=bool)  # the CRM itself says "never worked"
     marked_nw[r.row_lead[exit_rows & (r.row_stage == nw_pos)]] = True
-    other_exit = np.zeros(len(r.ids), dtype=bool)
+    other_exit = np.zeros(r.n, dtype=bool)
     other_exit[r.row_lead[exit_rows & (r.row_stage != nw_pos)]] = True
     open_mql = is_mql & ~progressed & ~exited
     no_disposition = int(open_mql.sum())
@@ -927,7 +983,7 @@ def handoff_metrics(
                 holiday_country=sla.holiday_country,
             )
         rt = _response_frame(r, mql_t, crm.activities, when, **kw)
-        touched = np.zeros(len(r.ids), dtype=bool)
+        touched = np.zeros(r.n, dtype=bool)
         touched[np.flatnonzero(is_mql)] = rt["touched"].to_numpy()
         never_worked = int((untouched_candidates & ~touched).sum())
         resp = _quantiles(rt["hours"])

@@ -30,9 +30,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
-from helpers.funnel import reach_times
+from helpers.funnel import stages_reached
 from helpers.messages import t
-from helpers.model import PERSONAL_COLUMNS, CrmData, stage_wide
+from helpers.model import LEAD_KEY, PERSONAL_COLUMNS, CrmData, lead_rows, stage_wide
 
 # ---------------------------------------------------------------------------------------------
 # Persona cards
@@ -456,7 +456,11 @@ def _closed_deals(crm: CrmData, lead_cols: Sequence[str]) -> pd.DataFrame | None
     if crm.has("opportunities") and "lead_id" in crm.opportunities.columns:
         opps = crm.opportunities
         closed = opps[opps["outcome"].isin(["won", "lost"])]
-        return closed[["lead_id", "outcome", "amount", "closed_at"]].merge(leads, on="lead_id")
+        at = lead_rows(crm.leads, closed)  # an inner join on lead_id, on integer positions
+        found = at >= 0
+        deals = closed.loc[found, ["lead_id", "outcome", "amount", "closed_at"]]
+        attrs = leads.drop(columns="lead_id").iloc[at[found]]
+        return pd.concat([deals.reset_index(drop=True), attrs.reset_index(drop=True)], axis=1)
     won, lost = crm.stage_model.role("won"), crm.stage_model.role("lost")
     if crm.has("stage_history") and won and lost:
         wide = stage_wide(crm.stage_history, crm.stage_model)
@@ -519,38 +523,47 @@ def persona_scorecard(
     leads = crm.leads
     if persona_col not in leads.columns:
         raise MissingTableError(f"leads.{persona_col}", "personas")
-    raw = leads.set_index("lead_id")[persona_col]
-    persona = raw.astype("str").fillna(NO_PERSONA)
-    out = pd.DataFrame({"leads": persona.value_counts()})
-    out.index.name = "persona"
+    raw = leads[persona_col]
+    code, names = pd.factorize(raw.astype("str").fillna(NO_PERSONA))
+    names = pd.Index(names, name="persona", dtype="str")
+    out = pd.DataFrame({"leads": np.bincount(code, minlength=len(names))}, index=names)
+    out = out.sort_values("leads", ascending=False, kind="stable")
     not_computed: list[str] = []
     recorded_when_won = False
     model = crm.stage_model
     mql, sql, won_stage = model.role("mql"), model.role("sql"), model.role("won")
-    reached = reach_times(crm.stage_history, model) if crm.has("stage_history") else None
+    reached, rows = (
+        stages_reached(crm.stage_history, model, leads)
+        if crm.has("stage_history")
+        else (None, np.zeros(0, dtype="int64"))
+    )
+
+    def per_persona(mask: np.ndarray) -> pd.Series:  # how many leads of ``rows`` are in mask
+        return pd.Series(np.bincount(code[rows][mask], minlength=len(names)), index=names)
+
     if reached is not None and mql in model.funnel:
-        p = persona.reindex(reached.index)
-        is_mql = reached[mql].notna()
-        out["mql"] = is_mql.groupby(p).sum()
-        out["mql"] = out["mql"].fillna(0).astype(int)
+        is_mql = reached[mql].to_numpy()
+        out["mql"] = per_persona(is_mql)
         for role, count, rate in ((sql, "sql", "mql_to_sql"), (won_stage, "mql_won", "mql_to_won")):
             if role not in model.funnel:
                 not_computed.append(rate)
                 continue
             # the funnel's own definition of reaching a stage (a skipped stage counts as passed)
-            hit = is_mql & reached[role].notna()
+            hit = is_mql & reached[role].to_numpy()
             if rate == "mql_to_won" and crm.has("opportunities"):  # a won deal counts too
                 opps = crm.opportunities
-                won_ids = opps.loc[opps["outcome"] == "won", "lead_id"] if "lead_id" in opps else []
-                hit |= is_mql & reached.index.isin(pd.Index(won_ids).astype("str"))
+                if "lead_id" in opps:
+                    won_at = lead_rows(leads, opps[opps["outcome"] == "won"])
+                    won_lead = np.zeros(len(leads) + 1, dtype=bool)  # last slot: no lead
+                    won_lead[won_at] = True
+                    hit |= is_mql & won_lead[rows]
             if rate == "mql_to_won":
-                labelled = raw.reindex(reached.index).notna()
+                labelled = raw.notna().to_numpy()[rows]
                 recorded_when_won = bool(labelled.any() and hit[labelled].all() and (~hit).any())
                 if recorded_when_won:
                     not_computed.append(rate)
                     continue
-            out[count] = hit.groupby(p).sum()
-            out[count] = out[count].fillna(0).astype(int)
+            out[count] = per_persona(hit)
             out[rate] = out[count] / out["mql"].where(out["mql"] > 0)
             out[f"{rate}_low"], out[f"{rate}_high"] = _wilson(out[count], out["mql"], alpha)
     else:
@@ -617,13 +630,13 @@ def candidate_features(
 ) -> list[str]:
     """Lead columns worth clustering on: numbers and categories with few levels.
 
-    Left out: ids (``lead_id``, ``*_id``, text unique on most rows), personal columns, the
-    team's own people (owner, SDR), the persona label itself, dates, constant columns, text with
-    more than ``max_levels`` values (free text, names) and columns filled on fewer than
-    ``min_filled`` of the leads (often attributes recorded only after a sale, which would
-    split won from not won rather than describe buyers).
+    Left out: ids (``lead_id``, ``lead_key``, ``*_id``, text unique on most rows), personal
+    columns, the team's own people (owner, SDR), the persona label itself, dates, constant
+    columns, text with more than ``max_levels`` values (free text, names) and columns filled on
+    fewer than ``min_filled`` of the leads (often attributes recorded only after a sale, which
+    would split won from not won rather than describe buyers).
     """
-    skip = {*PERSONAL_COLUMNS, *TEAM_COLUMNS, *exclude, "lead_id"}
+    skip = {*PERSONAL_COLUMNS, *TEAM_COLUMNS, *exclude, "lead_id", LEAD_KEY}
     out = []
     n = max(len(leads), 1)
     for col in leads.columns:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helpers.errors import KitError
 from helpers.funnel import (
@@ -575,6 +577,13 @@ def _elapsed_hours(start: pd.Series, end: pd.Series, terms: SlaTerms) -> pd.Seri
     )
 
 
+def _text_at(labels: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``labels[codes]`` as a text array (code -1: the last label), without Python objects."""
+    table = pa.array(list(labels), type=pa.large_string())
+    at = np.where(codes < 0, len(labels) - 1, codes)
+    return pd.array(table.take(pa.array(at)), dtype="str")
+
+
 def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -> pd.DataFrame:
     """One row per MQL (index ``lead_id``) with everything the SLA rules look at."""
     sh = crm.require("stage_history", "sla_compliance")
@@ -590,28 +599,33 @@ def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -
         if accept_stage in model.funnel
         else np.full(len(rows), _BIG)
     )
-    rejected = np.full(len(r.ids), _BIG, dtype="int64")
-    reason = np.full(len(r.ids), None, dtype=object)
-    rej_rows = _first_rows(
-        r, _after(r, mql_t) & (r.row_stage == _stage_position(model, "rejected"))
-    )
+    rejected = np.full(r.n, _BIG, dtype="int64")
+    reason_row = np.full(r.n, -1, dtype="int64")  # per lead: history row of its rejection
+    is_rejection = r.row_stage == _stage_position(model, "rejected")
+    candidates = np.flatnonzero(is_rejection)  # only rejections after the lead's MQL count
+    is_rejection[candidates] = _after(r, mql_t, candidates)
+    rej_rows = _first_rows(r, is_rejection)
     rejected[r.row_lead[rej_rows]] = r.row_time[rej_rows]
-    if "reason" in sh:
-        reason[r.row_lead[rej_rows]] = sh["reason"].iloc[rej_rows].to_numpy(dtype=object)
-    rejected, reason = rejected[rows], reason[rows]
+    reason_row[r.row_lead[rej_rows]] = rej_rows
+    rejected = rejected[rows]
+    reason = (
+        sh["reason"].astype("str").array.take(reason_row[rows], allow_fill=True)
+        if "reason" in sh
+        else pd.array(np.full(len(rows), None, dtype=object), dtype="str")
+    )
     frame = pd.DataFrame(
         {
             "mql_at": r.times(mql_t[rows]).array,
             "accepted_at": r.times(accepted).array,
             "rejected_at": r.times(rejected).array,
-            "reason": pd.array(reason, dtype="str"),
+            "reason": reason,
             "decided_at": r.times(np.minimum(accepted, rejected)).array,
         },
         index=r.ids[rows],
     )
-    frame["period"] = (
-        pd.DatetimeIndex(mql_t[rows].view("datetime64[us]")).to_period(period).astype("str")
-    )
+    months = pd.DatetimeIndex(mql_t[rows].view("datetime64[us]")).to_period(period)
+    codes, uniques = pd.factorize(months)
+    frame["period"] = _text_at(uniques.astype("str"), codes)
     rep_col = (
         terms.rep_column
         if terms.rep_column in crm.leads
@@ -620,9 +634,10 @@ def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -
     if rep_col is None:
         frame["rep"] = "unassigned"
     else:  # leads were factorised with the history: their rows in ``r`` are known
-        reps = np.full(len(r.ids), None, dtype=object)
-        reps[r.lead_rows] = crm.leads[rep_col].to_numpy(dtype=object, na_value=None)
-        frame["rep"] = pd.array(reps[rows], dtype="str").fillna("unassigned")
+        codes, names = pd.factorize(crm.leads[rep_col].astype("str"))
+        rep = np.full(r.n, -1, dtype="int64")
+        rep[r.lead_rows] = codes
+        frame["rep"] = _text_at([*names.astype("str"), "unassigned"], rep[rows])
     if acts is not None:
         touches = _touches(r, acts)
         touch = _first_touch(r, mql_t, touches, when)[rows]
@@ -631,9 +646,48 @@ def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -
         start = mql_t[lead]
         window = int(terms.attempts_days * 86_400e6)
         inside = (start != _BIG) & (at >= start) & (at < start + window)
-        frame["attempts"] = np.bincount(lead[inside], minlength=len(r.ids))[rows]
+        frame["attempts"] = np.bincount(lead[inside], minlength=r.n)[rows]
     frame.index.name = "lead_id"
     return frame
+
+
+BREACH_COLUMNS: tuple[str, ...] = ("lead_id", "rep", "period", "rule", "by", "unit")
+
+
+def _breach_rows(
+    frame: pd.DataFrame, hit: pd.Series, rule: str, by: pd.Series | float, unit: str
+) -> pd.DataFrame:
+    """The MQLs of ``frame`` (index ``lead_id``) in ``hit``, as rows of the breaches table."""
+    mask = hit.to_numpy(dtype=bool, na_value=False)
+    amount = by.to_numpy(dtype="float64")[mask] if isinstance(by, pd.Series) else by
+    return pd.DataFrame(
+        {
+            "lead_id": frame.index.array[mask],
+            "rep": frame["rep"].array[mask],
+            "period": frame["period"].array[mask],
+            "rule": rule,
+            "by": amount,
+            "unit": unit,
+        },
+        columns=list(BREACH_COLUMNS),
+    )
+
+
+def _sorted_breaches(breaches: pd.DataFrame) -> pd.DataFrame:
+    """Breaches by rule, the largest overrun first, then lead id (Arrow's multi-key sort)."""
+    if breaches.empty:
+        return pd.DataFrame(columns=list(BREACH_COLUMNS))
+    keys = pa.table(
+        {
+            "rule": pa.array(breaches["rule"].array, from_pandas=True),
+            "by": pa.array(breaches["by"].to_numpy(dtype="float64"), from_pandas=True),
+            "lead_id": pa.array(breaches["lead_id"].array, from_pandas=True),
+        }
+    )
+    order = pc.sort_indices(
+        keys, sort_keys=[("rule", "ascending"), ("by", "descending"), ("lead_id", "ascending")]
+    )
+    return breaches.take(order.to_numpy()).reset_index(drop=True)
 
 
 def sla_compliance(
@@ -680,7 +734,7 @@ def sla_compliance(
         frame["response_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
         over = frame["response_hours"] - terms.first_touch_hours
         hits["first_touch"] = over > 0
-        rules.append(frame.loc[over > 0].assign(rule="first_touch", by=over, unit="hours"))
+        rules.append(_breach_rows(frame, over > 0, "first_touch", over, "hours"))
 
         window = pd.Timedelta(days=terms.attempts_days)
         due = frame["mql_at"] + window <= when
@@ -690,7 +744,7 @@ def sla_compliance(
         short = terms.attempts - frame["attempts"]
         hit = due & ~decided_early & (short > 0)
         hits["attempts"] = hit
-        rules.append(frame.loc[hit].assign(rule="attempts", by=short, unit="attempts"))
+        rules.append(_breach_rows(frame, hit, "attempts", short, "attempts"))
     else:
         frame["response_hours"] = np.nan
         frame["attempts"] = np.nan
@@ -703,18 +757,13 @@ def sla_compliance(
     frame["decision_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
     over = frame["decision_hours"] - terms.decision_hours
     hits["decision"] = over > 0
-    rules.append(frame.loc[over > 0].assign(rule="decision", by=over, unit="hours"))
+    rules.append(_breach_rows(frame, over > 0, "decision", over, "hours"))
     if terms.reason_required:
         missing = frame["rejected_at"].notna() & frame["reason"].isna()
         hits["reason_missing"] = missing
-        rules.append(frame.loc[missing].assign(rule="reason_missing", by=1.0, unit="rejections"))
+        rules.append(_breach_rows(frame, missing, "reason_missing", 1.0, "rejections"))
 
-    cols = ["lead_id", "rep", "period", "rule", "by", "unit"]
-    breaches = pd.concat([r.reset_index() for r in rules], ignore_index=True)
-    breaches = breaches[cols] if len(breaches) else pd.DataFrame(columns=cols)
-    breaches = breaches.sort_values(
-        ["rule", "by", "lead_id"], ascending=[True, False, True], ignore_index=True
-    )
+    breaches = _sorted_breaches(pd.concat(rules, ignore_index=True))
 
     # sales side, per rep and period
     rule_names = ["first_touch", "attempts", "decision", "reason_missing"]

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from helpers.model import TABLES, CrmData
+from helpers.model import LEAD_KEY, TABLES, CrmData, with_lead_keys
 from helpers.stages import stage_model_from_dict
 
 STAGE_MODEL_FILE = "stage_model.yaml"
@@ -34,9 +34,12 @@ def _write_atomic(folder: Path, name: str, write) -> None:
 
 
 def save_canonical(crm: CrmData, folder: str | Path) -> None:
-    """Write every present table as ``<table>.parquet`` and the stage model as YAML."""
+    """Write every present table as ``<table>.parquet`` and the stage model as YAML, with the
+    integer ``lead_key`` columns (assigned here when a table lacks them)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if any(LEAD_KEY not in df for df in crm.tables().values() if "lead_id" in df):
+        crm = with_lead_keys(crm)
     present = crm.tables()
     for name, df in present.items():
         table = pa.Table.from_pandas(df, preserve_index=False)

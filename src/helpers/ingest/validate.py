@@ -17,7 +17,7 @@ from helpers.ingest.safety import (
     regex_hits,
     to_mask,
 )
-from helpers.model import CHANNELS, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
+from helpers.model import CHANNELS, LEAD_KEY, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
 from helpers.privacy import EMAIL_PATTERN
 
 FILE, ROW, DERIVED = "__file", "__row", "__derived"  # provenance, dropped at the end
@@ -432,7 +432,8 @@ def summarise(
     counts: dict[str, int] = {}
     sh = crm.stage_history
     if sh is not None and len(sh):
-        reached = sh.groupby("stage")["lead_id"].nunique()
+        lead = LEAD_KEY if LEAD_KEY in sh else "lead_id"  # integers count faster than text
+        reached = sh.groupby("stage")[lead].nunique()
         model = crm.stage_model
         for stage in model.funnel:
             counts[stage] = int(reached.get(stage, 0))
