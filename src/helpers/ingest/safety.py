@@ -32,11 +32,29 @@ def none_hit(hit: ArrowText) -> bool:
     return not pc.any(hit).as_py()
 
 
+def may_contain(arr: ArrowText, *literals: str) -> bool:
+    """False only when no cell can contain any of ``literals``: one byte search (``memchr``
+    speed) through each chunk's data buffer, which holds every cell's bytes back to back."""
+    needles = [x.encode() for x in literals]
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return True  # not plain Arrow text: let the cell-by-cell test decide
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = data.to_pybytes()
+        if any(n in raw for n in needles):
+            return True
+    return False
+
+
 def regex_hits(arr: ArrowText, pattern: str, literal: str | None = None) -> ArrowText | None:
     """Where Arrow text cells match ``pattern`` (RE2: linear time); None when no cell does.
 
     ``literal``: a substring every match contains; without it in any cell the regex is skipped.
     """
+    if literal is not None and not may_contain(arr, literal):
+        return None
     if literal is not None and none_hit(pc.match_substring(arr, literal)):
         return None
     hit = pc.match_substring_regex(arr, pattern)
@@ -56,6 +74,8 @@ def regex_mask(values: pd.Series, pattern: str, literal: str | None = None) -> p
 
 def formula_hits(arr: ArrowText) -> ArrowText | None:
     """Where Arrow text cells start like a formula but are not a number; None when none do."""
+    if not may_contain(arr, *(b.decode() for b in FORMULA_FIRST)):
+        return None  # none of the bytes a formula starts with occurs anywhere
     # FORMULA_RE is one anchored character class: a first-byte lookup gives the same answer
     first = pc.binary_slice(arr.cast(pa.large_binary()), 0, 1)
     starts = pc.is_in(first, value_set=pa.array(FORMULA_FIRST, pa.large_binary()))
