@@ -9,7 +9,7 @@ See ``docs/data-model.md`` for the readable version of this page.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -222,6 +222,25 @@ def _id_array(ids: pd.Series) -> ChunkedArray:
     return arr if arr.type == pa_large_string() else arr.cast(pa_large_string())
 
 
+def lead_key_columns(tables: Mapping[str, pd.DataFrame]) -> dict[str, np.ndarray] | None:
+    """The ``lead_key`` of every row of every table with a ``lead_id`` (see
+    :func:`with_lead_keys`), by table name; None when ``leads.lead_id`` has blanks or repeats.
+    """
+    tables = {n: df for n, df in tables.items() if "lead_id" in df.columns}
+    if "leads" not in tables:
+        return None
+    names = ["leads", *[n for n in tables if n != "leads"]]
+    chunks = [c for n in names for c in _id_array(tables[n]["lead_id"]).chunks]
+    combined = pa_concat_arrays(chunks) if chunks else pa_array([], type=pa_large_string())
+    codes = pc.fill_null(pc.dictionary_encode(combined).indices, -1)
+    codes = codes.to_numpy(zero_copy_only=False).astype("int64", copy=False)
+    n_leads = len(tables["leads"])
+    if not np.array_equal(codes[:n_leads], np.arange(n_leads)):
+        return None  # blank or repeated lead ids: leave the text ids as the only key
+    bounds = np.cumsum([0, *[len(tables[n]) for n in names]])
+    return {n: codes[a:b] for n, (a, b) in zip(names, itertools.pairwise(bounds), strict=True)}
+
+
 def with_lead_keys(crm: CrmData) -> CrmData:
     """The same data with an integer ``lead_key`` column on every table that has ``lead_id``.
 
@@ -229,24 +248,11 @@ def with_lead_keys(crm: CrmData) -> CrmData:
     key from n up (shared across tables) when its ``lead_id`` is not among the leads, or -1 when
     blank. Returns ``crm`` unchanged when ``leads.lead_id`` has blanks or repeats.
     """
-    tables = {n: df for n, df in crm.tables().items() if "lead_id" in df.columns}
-    if "leads" not in tables:
+    tables = crm.tables()
+    keys = lead_key_columns(tables)
+    if keys is None:
         return crm
-    names = ["leads", *[n for n in tables if n != "leads"]]
-    chunks = [c for n in names for c in _id_array(tables[n]["lead_id"]).chunks]
-    combined = pa_concat_arrays(chunks) if chunks else pa_array([], type=pa_large_string())
-    codes = pc.fill_null(pc.dictionary_encode(combined).indices, -1)
-    codes = codes.to_numpy(zero_copy_only=False).astype("int64", copy=False)
-    n_leads = len(crm.leads)
-    if not np.array_equal(codes[:n_leads], np.arange(n_leads)):
-        return crm  # blank or repeated lead ids: leave the text ids as the only key
-    out: dict[str, pd.DataFrame] = {}
-    start = 0
-    for name in names:
-        df = tables[name]
-        out[name] = df.assign(**{LEAD_KEY: codes[start : start + len(df)]})
-        start += len(df)
-    return replace(crm, **out)
+    return replace(crm, **{n: tables[n].assign(**{LEAD_KEY: k}) for n, k in keys.items()})
 
 
 def lead_codes(

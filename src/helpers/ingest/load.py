@@ -35,7 +35,7 @@ from helpers.ingest.validate import (
     row_examples,
     summarise,
 )
-from helpers.model import SCHEMAS, CrmData, with_lead_keys
+from helpers.model import SCHEMAS, CrmData
 
 CATEGORY_COLUMNS = {"outcome", "channel", "side", "team"}  # compared lower-cased
 UNPARSEABLE_SHARE = 0.01  # more unreadable required dates than this makes the data unusable
@@ -560,9 +560,7 @@ def load_crm(
             }
         )
         usable = False
-    crm = CrmData(leads=leads, stage_model=mp.stage_model, **clean)
-    if usable:
-        crm = with_lead_keys(crm)
+    crm = CrmData(leads=leads, stage_model=mp.stage_model, **clean)  # lead keys set by the checks
     tables_summary, stage_counts = summarise(crm, files_by_table)
     findings.sort(key=lambda f: ("error", "warning", "info").index(f.severity))
     report = ValidationReport(

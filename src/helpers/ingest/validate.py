@@ -4,6 +4,7 @@ be used are set aside so the canonical tables satisfy the pandera schemas of ``h
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
@@ -13,11 +14,22 @@ from helpers.ingest.report import MAX_EXAMPLES, Finding, TableSummary, mask_valu
 from helpers.ingest.safety import (
     arrow_text,
     formula_hits,
+    may_contain,
     none_hit,
     regex_hits,
     to_mask,
 )
-from helpers.model import CHANNELS, LEAD_KEY, OUTCOMES, SCHEMAS, TEAMS, UTC_TS, CrmData
+from helpers.model import (
+    CHANNELS,
+    LEAD_KEY,
+    OUTCOMES,
+    SCHEMAS,
+    TEAMS,
+    UTC_TS,
+    CrmData,
+    lead_key_columns,
+    stage_wide,
+)
 from helpers.privacy import EMAIL_PATTERN
 
 FILE, ROW, DERIVED = "__file", "__row", "__derived"  # provenance, dropped at the end
@@ -190,9 +202,10 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             if emails is not None:
                 ck.add("warning", "email_in_column", table, df, to_mask(emails, s.index), col)
         # a line break is "\n", "\r\n" or a bare "\r" (old Mac exports): plain substring tests
-        lines = pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r"))
-        if not none_hit(lines):
-            ck.add("info", "multiline_cells", table, df, to_mask(lines, s.index), col)
+        if may_contain(arr, "\n", "\r"):
+            lines = pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r"))
+            if not none_hit(lines):
+                ck.add("info", "multiline_cells", table, df, to_mask(lines, s.index), col)
         markup = regex_hits(arr, MARKUP_RE, literal="<")
         if markup is not None:
             ck.add("warning", "markup_in_text", table, df, to_mask(markup, s.index), col)
@@ -220,9 +233,11 @@ def _future(ck: Checker, table: str, df: pd.DataFrame, now: pd.Timestamp) -> Non
 def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.DataFrame:
     model = ck.mapping.stage_model
     labels = df["stage"].astype("str")
-    uniq = pd.Series(labels.dropna().unique())
-    resolved = {u: model.resolve(u) for u in uniq}
-    keys = labels.map(resolved)
+    codes, uniq = pd.factorize(labels)  # resolve each distinct label once, then take
+    resolved = pa.array([model.resolve(u) for u in uniq], type=pa.large_string())
+    keys = pd.Series(
+        pd.array(resolved.take(pa.array(codes, mask=codes < 0)), dtype="str"), index=labels.index
+    )
     unknown = keys.isna() & labels.notna()
     if unknown.any():
         counts = labels[unknown].value_counts()
@@ -248,7 +263,7 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
         df = df[~twice].sort_index()
     df = _drop_duplicates(ck, "stage_history", df, ["lead_id", "stage", "entered_at"])
     # stages out of funnel order: a later stage entered before an earlier one
-    first = df.groupby(["lead_id", "stage"], sort=False)["entered_at"].min().unstack("stage")
+    first = stage_wide(df, model)  # per lead, the first entry of each stage
     funnel = [s for s in model.funnel if s in first.columns]
     if len(funnel) > 1:
         times = first[funnel].apply(lambda c: c.astype("int64").where(c.notna()))
@@ -285,6 +300,24 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
                 count=len(ids),
             )
     return df
+
+
+def _lead_keys_and_orphans(ck: Checker, tables: dict[str, pd.DataFrame]) -> None:
+    """Give every table with a ``lead_id`` its integer ``lead_key`` (one hashing pass over all
+    ids) and warn about rows whose lead is not among the leads."""
+    keys = lead_key_columns(tables)
+    if keys is None:  # lead ids not usable as keys: look the ids up as text
+        for table, df in tables.items():
+            if table != "leads":
+                _orphans(ck, table, df, tables.get("leads"))
+        return
+    n_leads = len(tables["leads"])
+    for table in [t for t in tables if t in keys]:  # the tables' own order
+        tables[table] = tables[table].assign(**{LEAD_KEY: keys[table]})
+        orphan = keys[table] >= n_leads
+        if table != "leads" and orphan.any():
+            mask = pd.Series(orphan, index=tables[table].index)
+            ck.add("warning", "orphan_rows", table, tables[table], mask, "lead_id")
 
 
 def _orphans(ck: Checker, table: str, df: pd.DataFrame, leads: pd.DataFrame | None) -> None:
@@ -392,13 +425,12 @@ def check_tables(
             early = df["closed_at"] < df["created_at"]
             if early.any():
                 ck.add("warning", "closed_before_created", table, df, early, "closed_at")
-        if table != "leads":
-            _orphans(ck, table, df, out.get("leads"))
         _future(ck, table, df, now)
         _blanks(ck, table, df)
         df = _finalise_types(table, df)
         _schema(ck, table, df)
         out[table] = df
+    _lead_keys_and_orphans(ck, out)
     if "leads" in out:
         opps = out.get("opportunities")
         if opps is None or "amount" not in opps or opps["amount"].isna().all():
