@@ -7,13 +7,14 @@ import hmac
 import re
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.ingest.mapping import load_mapping
 from helpers.ingest.parsing import _iso_utc, isin_text, parse_dates
-from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, regex_mask
+from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, may_contain, regex_mask
 from helpers.ingest.validate import (
     HUGE_CELL,
     INTERNAL,
@@ -234,3 +235,23 @@ def test_bare_carriage_returns_count_as_line_breaks():
     assert multiline["company"].count == 1
     assert [e["row"] for e in multiline["company"].examples] == [3]
     assert multiline["segment"].count == 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(cells, max_size=30), st.integers(0, 5), st.sampled_from(["@", "\n", "<", "="]))
+def test_the_byte_search_never_misses_a_cell(values, cut, literal):
+    """``may_contain`` may say yes wrongly (bytes of sliced-off cells), never no wrongly."""
+    half = len(values) // 2
+    arr = pa.chunked_array(
+        [pa.array(values[:half], pa.large_string()), pa.array(values[half:], pa.large_string())]
+    )
+    start = min(cut, len(values))
+    for column, seen in ((arr, values), (arr.slice(start), values[start:])):
+        inside = any(v is not None and literal in v for v in seen)
+        assert may_contain(column, literal) or not inside
+
+
+def test_the_byte_search_finds_a_literal_in_one_cell_among_many():
+    column = pa.chunked_array([pa.array(["abc"] * 1000 + ["x@y"], pa.large_string())])
+    assert may_contain(column, "@")
+    assert not may_contain(column, "<", "\n")
