@@ -3,10 +3,14 @@ be used are set aside so the canonical tables satisfy the pandera schemas of ``h
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
+from pandera.pandas import DataFrameSchema
 
 from helpers.ingest.mapping import Mapping, required_columns
 from helpers.ingest.parsing import isin_text
@@ -261,7 +265,7 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
         df = df.sort_values(DERIVED, kind="stable")
         twice = df.duplicated(subset=key, keep="first") & df[DERIVED].fillna(False).astype(bool)
         df = df[~twice].sort_index()
-    df = _drop_duplicates(ck, "stage_history", df, ["lead_id", "stage", "entered_at"])
+    df = _drop_duplicates(ck, "stage_history", df, KEYS["stage_history"])
     # stages out of funnel order: a later stage entered before an earlier one
     first = stage_wide(df, model)  # per lead, the first entry of each stage
     funnel = [s for s in model.funnel if s in first.columns]
@@ -338,10 +342,28 @@ def _blanks(ck: Checker, table: str, df: pd.DataFrame) -> None:
                 )
 
 
+def unique_keys(table: str) -> list[list[str]]:
+    """The column sets the pandera schema of ``table`` declares unique."""
+    schema = SCHEMAS[table]
+    keys = [[name] for name, column in schema.columns.items() if column.unique]
+    return keys + ([list(schema.unique)] if schema.unique else [])
+
+
+@functools.cache
+def _checked_schema(table: str) -> DataFrameSchema:
+    """The table's schema without its uniqueness rules, which the duplicate checks have already
+    enforced on the same keys (a second hashing pass over millions of ids could never fail)."""
+    schema = copy.deepcopy(SCHEMAS[table])
+    columns = {name: {"unique": False} for name, c in schema.columns.items() if c.unique}
+    schema = schema.update_columns(columns) if columns else schema
+    schema.unique = None
+    return schema
+
+
 def _schema(ck: Checker, table: str, df: pd.DataFrame) -> None:
     """The pandera schema, lazily: every remaining failure is an error finding."""
-    try:
-        SCHEMAS[table].validate(df.drop(columns=list(INTERNAL), errors="ignore"), lazy=True)
+    try:  # extra columns are allowed (strict=False) and nothing is coerced: no copy needed
+        _checked_schema(table).validate(df, lazy=True, inplace=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
         for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
@@ -380,6 +402,7 @@ def _finalise_types(table: str, df: pd.DataFrame) -> pd.DataFrame:
 
 KEYS = {
     "leads": ["lead_id"],
+    "stage_history": ["lead_id", "stage", "entered_at"],
     "opportunities": ["opportunity_id"],
     "activities": ["activity_id"],
     "survey": ["respondent_id", "wave", "item_id"],
