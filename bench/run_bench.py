@@ -529,7 +529,8 @@ BEGIN, END = "<!-- latest results: written by run_bench.py -->", "<!-- end of la
 
 
 def update_readme(path: Path, table: str) -> None:
-    """Put the latest table between the two markers of ``bench/README.md``."""
+    """Put the latest table between the two markers of ``path`` (``bench/README.md`` and the
+    project README's Performance section)."""
     if not path.exists():
         return
     text = path.read_text(encoding="utf-8")
@@ -610,7 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.md").write_text(markdown(res))
     plot(res, args.out / "latest.png")
     if args.out == RESULTS:
-        update_readme(HERE / "README.md", markdown(res))
+        for readme in (HERE / "README.md", ROOT / "README.md"):
+            update_readme(readme, markdown(res))
     print(markdown(res))
     bad = [r for r in res["rows"] if not r["ok"]]
     return 1 if bad else 0
