@@ -307,9 +307,10 @@ def _codes_from_keys(
     ids = pa_chunked_array(
         [c for f in frames for c in _id_array(f["lead_id"]).chunks], pa_large_string()
     )
-    # spot check: ~1,000 rows against the first row of the same code (found by a linear scan)
+    # spot check: 1% of the rows (at least 1,024) against the first row of the same code
     rows = np.flatnonzero(~blank) if any_blank else np.arange(len(keys))
-    probe = rows[np.linspace(0, len(rows) - 1, num=min(len(rows), 1024)).astype("int64")]
+    checked = min(len(rows), max(1024, len(rows) // 100))
+    probe = rows[np.linspace(0, len(rows) - 1, num=checked).astype("int64")]
     watched = np.zeros(n, dtype=bool)
     watched[codes[probe]] = True
     hits = np.flatnonzero(watched[np.maximum(codes, 0)] & ~blank)

@@ -167,3 +167,15 @@ def test_analyses_on_a_subset_of_leads_keep_their_keys_valid(company):
     with_keys, without = _results(subset), _results(_strip(subset))
     for name in with_keys:
         _same(with_keys[name], without[name])
+
+
+def test_a_few_rows_moved_to_other_leads_are_caught(company):
+    keyed = with_lead_keys(company)
+    sh = keyed.stage_history.copy()
+    moved = np.arange(0, len(sh), 97)  # about 1% of the rows now name another lead
+    ids = sh["lead_id"].to_numpy(dtype=object)
+    ids[moved] = np.roll(ids[moved], 1)
+    sh["lead_id"] = pd.array(ids, dtype="str")
+    assert _codes_from_keys([sh, keyed.leads]) is None  # keys disagree: the text ids decide
+    (sh_code, _), _, labels = lead_codes([sh, keyed.leads])
+    assert labels().take(sh_code).tolist() == sh["lead_id"].tolist()
