@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -468,7 +469,7 @@ def sla_terms(
 
     return SlaTerms(
         mql_per_month=mql_per_month,
-        mql_per_rep_per_month=mql_per_month / reps,
+        mql_per_rep_per_month=math.ceil(mql_per_month / reps),  # as the plan: rounded up
         min_acceptance_rate=min_acceptance_rate,
         first_touch_hours=first_touch_hours,
         business_hours=True,

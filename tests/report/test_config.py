@@ -195,5 +195,11 @@ def test_sla_terms_follow_the_parameters():
         holiday_country="IT", timezone="Europe/Rome",
     )  # fmt: skip
     assert terms.mql_per_rep_per_month == 5
+    uneven = sla_terms(
+        23, reps=2, min_acceptance_rate=0.75, first_touch_hours=4, attempts=6, attempts_days=10,
+        accept_reject_hours=24, business_start_hour=8, business_end_hour=17,
+        holiday_country=None, timezone="UTC",
+    )  # fmt: skip
+    assert uneven.mql_per_rep_per_month == 12  # rounded up, as the plan's per-rep figure
     assert (terms.first_touch_hours, terms.decision_hours, terms.business_hours) == (4, 24, True)
     assert (terms.open_hour, terms.close_hour, terms.timezone) == (8, 17, "Europe/Rome")
