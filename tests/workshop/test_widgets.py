@@ -359,3 +359,11 @@ def test_every_word_entered_is_counted_once(batches):
     scores = tally_words(words, None)
     assert int(scores.counts["n"].sum()) == sum(len(b) for b in batches)
     assert set(scores.unscored) <= {"xyzzy", "lenti", "pushy"}
+
+
+def test_italian_slider_readouts_have_no_english_thousands_comma():
+    english = sla_calculator("en").controls["revenue_target"]
+    italian = sla_calculator("it").controls["revenue_target"]
+    assert english.readout_format == ",.0f"
+    assert italian.readout_format == ".0f"  # "1,000,000" would read as one in Italian
+    assert all("," not in c.readout_format for c in sla_calculator("it").controls.values())

@@ -381,6 +381,8 @@ SLA_CONTROLS: dict[str, tuple[str, float, float, float, str]] = {
 
 def _slider(name: str, value: float, lang: str) -> W.Widget:
     kind, lo, hi, step, fmt = SLA_CONTROLS[name]
+    if lang != "en":  # the readout cannot follow the language: no "1,000" an Italian reads as 1
+        fmt = fmt.replace(",", "")
     common = {
         "description": t(f"workshop.sla.{name}", lang),
         "continuous_update": False,
