@@ -293,8 +293,8 @@ def _codes_from_keys(
     keys = np.concatenate([f[LEAD_KEY].to_numpy("int64") for f in frames])
     blank = keys < 0
     any_blank = bool(blank.any())
-    if any_blank and blank.all():
-        return None
+    if (any_blank and blank.all()) or keys.max() > 4 * len(keys) + 1024:
+        return None  # no key, or keys far sparser than ``with_lead_keys`` gives: not ours
     present = np.zeros(int(keys.max()) + 1, dtype=bool)
     present[keys[~blank] if any_blank else keys] = True
     if present.all():  # the usual case: every key from 0 up is used, so keys are the codes

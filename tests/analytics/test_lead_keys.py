@@ -179,3 +179,16 @@ def test_a_few_rows_moved_to_other_leads_are_caught(company):
     assert _codes_from_keys([sh, keyed.leads]) is None  # keys disagree: the text ids decide
     (sh_code, _), _, labels = lead_codes([sh, keyed.leads])
     assert labels().take(sh_code).tolist() == sh["lead_id"].tolist()
+
+
+def test_sparse_integer_keys_that_are_not_ours_are_ignored():
+    leads = pd.DataFrame(
+        {
+            "lead_id": _ids(["a", "b"]),
+            LEAD_KEY: [10**12, 7],
+            "created_at": pd.Timestamp(0, tz="UTC"),
+        }
+    )
+    assert _codes_from_keys([leads]) is None  # no bitmap of a trillion entries
+    (codes,), n, labels = lead_codes([leads])
+    assert n == 2 and labels().tolist() == ["a", "b"] and codes.tolist() == [0, 1]
