@@ -255,3 +255,25 @@ def test_the_byte_search_finds_a_literal_in_one_cell_among_many():
     column = pa.chunked_array([pa.array(["abc"] * 1000 + ["x@y"], pa.large_string())])
     assert may_contain(column, "@")
     assert not may_contain(column, "<", "\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+            st.sampled_from(ISO_FORMATS),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from(["UTC", "Europe/Rome"]),
+)
+def test_a_column_of_offset_times_reads_the_same_by_the_whole_column_path(rows, tz):
+    """Every value with an offset: one Arrow cast, same result as the cell-by-cell path (which a
+    blank cell forces)."""
+    values = pd.Series([when.strftime(fmt) for when, fmt in rows], dtype="str")
+    whole = parse_dates(values, tz=tz)
+    mixed = parse_dates(pd.concat([values, pd.Series([""], dtype="str")], ignore_index=True), tz=tz)
+    pd.testing.assert_series_equal(whole.values, mixed.values.iloc[:-1], check_names=False)
+    assert not whole.unparseable.any() and not whole.mixed and not whole.ambiguous

@@ -91,10 +91,19 @@ def _iso_utc(text: pd.Series) -> pd.Series:
     Arrow's parser takes a column where every value carries ``Z`` or an offset (the usual export)
     about twenty times faster; anything else it refuses goes, whole, to pandas' parser.
     """
+    parsed = _arrow_utc(text)
+    if parsed is None:
+        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    return parsed
+
+
+def _arrow_utc(text: pd.Series) -> pd.Series | None:
+    """Text where every value is an ISO 8601 time with ``Z`` or an offset (or missing), as UTC
+    timestamps by Arrow's parser; None when Arrow refuses any value."""
     try:
         parsed = pc.cast(_arrow(text), pa.timestamp("us", tz="UTC"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        return None
     return pd.Series(parsed.to_pandas().array, index=text.index).astype(UTC_TS)
 
 
@@ -114,6 +123,9 @@ def parse_dates(
     if pd.api.types.is_numeric_dtype(values):
         values = values.astype("Float64").astype("str").str.removesuffix(".0")
     text = values.astype("str").str.strip()
+    every_offset = _arrow_utc(text)  # the usual export: every value ISO with Z or an offset
+    if every_offset is not None:
+        return DateParse(every_offset, pd.Series(False, index=index))
     blank = text.isna() | (text == "")
     arr = _arrow(text)
     iso = _mask(arr, ISO_RE, index)
@@ -212,6 +224,9 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberPa
         none = pd.Series(False, index=index)
         return NumberParse(floats, none, none)
     text = values.astype("str").str.strip()
+    every_offset = _arrow_utc(text)  # the usual export: every value ISO with Z or an offset
+    if every_offset is not None:
+        return DateParse(every_offset, pd.Series(False, index=index))
     blank = text.isna() | (text == "")
     arr = _arrow(text)
     if not (decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()):
