@@ -120,3 +120,8 @@ def test_decimal_comma_numbers_parse_to_the_same_float(values):
     want = [float(f"{v:.2f}") for v in values]
     assert parse_numbers(italian, decimal_comma=True).values.tolist() == want
     assert parse_numbers(english, decimal_comma=False).values.tolist() == want
+
+
+def test_a_number_column_of_timestamps_is_unparseable_not_dates():
+    r = parse_numbers(pd.Series(["2024-01-01T10:00:00Z", "2024-01-02T11:00:00+01:00"], dtype="str"))
+    assert r.values.isna().all() and r.unparseable.all()

@@ -224,9 +224,6 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberPa
         none = pd.Series(False, index=index)
         return NumberParse(floats, none, none)
     text = values.astype("str").str.strip()
-    every_offset = _arrow_utc(text)  # the usual export: every value ISO with Z or an offset
-    if every_offset is not None:
-        return DateParse(every_offset, pd.Series(False, index=index))
     blank = text.isna() | (text == "")
     arr = _arrow(text)
     if not (decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()):
