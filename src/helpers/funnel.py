@@ -281,10 +281,6 @@ def _exit_times(stage_history: pd.DataFrame, model: StageModel) -> pd.Series:
     return sh.groupby("lead_id")["entered_at"].min()
 
 
-def _segment_columns(by: Sequence[str], frame_columns: Sequence[str] = ()) -> list[str]:
-    return [c for c in by if c not in frame_columns]
-
-
 def _lead_positions(r: _Reach, rows: np.ndarray, n_leads: int) -> np.ndarray:
     """For ``r.ids[rows]``: the row of each lead in the ``leads`` table given to ``_reach``
     (-1 when absent). Uses the shared factorisation instead of hashing the ids again."""
@@ -306,7 +302,7 @@ def _attach_segments(
     """Add lead columns named in ``by`` to ``frame`` (index ``lead_id``) as sorted categoricals;
     blank or unknown values read ``MISSING``. ``positions`` (each frame row's row in ``leads``,
     -1 when absent) saves looking the ids up again when the caller already knows them."""
-    cols = _segment_columns(by, frame.columns)
+    cols = [c for c in by if c not in frame.columns]
     if not cols:
         return frame
     if leads is None:
@@ -368,7 +364,7 @@ def cohort_conversion(
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
     keys = _as_list(by)
-    segments = _segment_columns([k for k in keys if k not in ("cohort", "period")])
+    segments = [k for k in keys if k not in ("cohort", "period")]
     shared = leads if segments and leads is not None else None
     r = _reach(stage_history, model, shared, created_at_top=False)
     when = _as_of(as_of, (stage_history, "entered_at"))
@@ -434,7 +430,7 @@ def _durations(
     ``1 - KM`` the cumulative share converted.
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
-    shared = leads if _segment_columns(by) and leads is not None else None
+    shared = leads if by and leads is not None else None
     r = _reach(stage_history, model, shared, created_at_top=False)
     now = _ts_int(_as_of(as_of, (stage_history, "entered_at")))
     start = r.reached[:, model.funnel.index(src)]
