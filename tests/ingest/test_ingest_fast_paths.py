@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.ingest.mapping import load_mapping
-from helpers.ingest.parsing import _iso_utc, isin_text, parse_dates
+from helpers.ingest.parsing import _iso_utc, clean_text, isin_text, parse_dates
 from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, may_contain, regex_mask
 from helpers.ingest.validate import (
     HUGE_CELL,
@@ -24,7 +24,13 @@ from helpers.ingest.validate import (
     check_tables,
 )
 from helpers.model import UTC_TS
-from helpers.privacy import EMAIL_PATTERN, email_cells, normalise_for_hash, tokens
+from helpers.privacy import (
+    DISTINCT_SAMPLE,
+    EMAIL_PATTERN,
+    email_cells,
+    normalise_for_hash,
+    tokens,
+)
 
 NOW = pd.Timestamp("2025-01-01", tz="UTC")
 cells = st.one_of(
@@ -277,3 +283,35 @@ def test_a_column_of_offset_times_reads_the_same_by_the_whole_column_path(rows, 
     mixed = parse_dates(pd.concat([values, pd.Series([""], dtype="str")], ignore_index=True), tz=tz)
     pd.testing.assert_series_equal(whole.values, mixed.values.iloc[:-1], check_names=False)
     assert not whole.unparseable.any() and not whole.mixed and not whole.ambiguous
+
+
+edge_text = st.text(alphabet=" \t\n\r\x0b\x1c\u00a0\u2003\u3000aé€Z-", max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), edge_text), max_size=25), st.integers(0, 5))
+def test_clean_text_is_strip_then_blank_as_missing(values, skip):
+    # ``skip`` slices the column, so the Arrow array starts at an offset into its buffers
+    column = pd.Series(values, dtype="str").iloc[skip:]
+    stripped = column.str.strip()
+    pd.testing.assert_series_equal(clean_text(column), stripped.where(stripped != ""))
+
+
+def test_clean_text_on_numbers_and_objects():
+    mixed = pd.Series([1, " a ", None, 2.5], dtype="object")
+    assert clean_text(mixed).tolist()[:2] == ["1", "a"]
+    assert clean_text(mixed).isna().tolist() == [False, False, True, False]
+
+
+def test_tokens_are_the_same_whether_hashed_per_cell_or_per_distinct_value():
+    distinct = [f"person{i}@firm.example" for i in range(DISTINCT_SAMPLE + 50)]
+    repeated = [distinct[i % 7] for i in range(len(distinct))]
+    both = pd.Series([*distinct, *repeated[:10], None, ""], dtype="str")
+    few = pd.Series([*repeated, *distinct[:10], None, ""], dtype="str")
+    per_cell, per_value = tokens(both, b"key"), tokens(few, b"key")
+    assert per_cell.iloc[: len(distinct)].nunique() == len(distinct)
+    # the same text has the same token in both columns, and blanks stay missing in both
+    by_text = dict(zip(both, per_cell, strict=True))
+    for text, token in zip(few.iloc[:-2], per_value.iloc[:-2], strict=True):
+        assert by_text[text] == token
+    assert per_cell.iloc[-2:].isna().all() and per_value.iloc[-2:].isna().all()

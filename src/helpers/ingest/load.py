@@ -22,7 +22,7 @@ from helpers.ingest.mapping import (
     match_score,
     required_columns,
 )
-from helpers.ingest.parsing import SLASH_RE, isin_text, parse_dates, parse_numbers
+from helpers.ingest.parsing import SLASH_RE, clean_text, isin_text, parse_dates, parse_numbers
 from helpers.ingest.readers import RawFile, list_input_files, read_file
 from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
 from helpers.ingest.safety import regex_mask
@@ -56,11 +56,6 @@ def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     if isinstance(paths, str | Path):
         return [Path(paths)]
     return [Path(p) for p in paths]
-
-
-def _text(values: pd.Series) -> pd.Series:
-    text = values.astype("str").str.strip()
-    return text.where(text != "")
 
 
 def _convert(
@@ -137,9 +132,9 @@ def _convert(
                 )
             )
         return parsed_n.values.where(~bad)
-    text = _text(values)
+    text = clean_text(values)
     if spec.split:
-        text = _text(text.str.split(spec.split, n=1, regex=False).str[0])
+        text = clean_text(text.str.split(spec.split, n=1, regex=False).str[0])
     if spec.values:
         norm = text.str.lower().str.replace(r"[\s_]+", " ", regex=True).str.strip()
         mapped = norm.map(spec.values)
@@ -253,9 +248,9 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
             textual = pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
             personal = col in mapping.personal_columns()
             out[col] = (
-                infer_type(_text(values), raw, mapping)
+                infer_type(clean_text(values), raw, mapping)
                 if textual and not personal
-                else (_text(values) if textual else values)
+                else (clean_text(values) if textual else values)
             )
     mapped = pd.DataFrame(out, index=frame.index)
     mapped[FILE] = raw.name
@@ -295,7 +290,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         status_col = find_column(index, src.stage_status[0])
         date_col = find_column(index, src.stage_status[1])
         if status_col and date_col:
-            status = _text(frame[status_col])
+            status = clean_text(frame[status_col])
             when = date_of(date_col, stage_ctx)
             keep = status.notna() & when.notna() & lead.notna()
             result.stage_rows.append(
@@ -354,7 +349,7 @@ def _outcome_from_flags(
     for name, cands in src.outcome_flags.items():
         col = find_column(index, cands)
         if col is not None:
-            flags[name] = _text(frame[col]).str.lower().isin(TRUE_WORDS)
+            flags[name] = clean_text(frame[col]).str.lower().isin(TRUE_WORDS)
     if "won" not in flags:
         return
     outcome = pd.Series("open", index=mapped.index, dtype="str")

@@ -55,6 +55,37 @@ def _arrow(text: pd.Series) -> pa.Array:
     return pa.array(text.array, type=pa.string(), from_pandas=True)
 
 
+def _edge_bytes_plain(chunk: pa.Array) -> bool:
+    """Whether no cell of an Arrow string array starts or ends with a byte that could be (part
+    of) white space: a control character, a space, DEL or any non-ASCII byte."""
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    if data_buffer is None or len(chunk) == 0:
+        return True
+    wide = pa.types.is_large_string(chunk.type)
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    edges = np.concatenate([data[starts[filled]], data[ends[filled] - 1]])
+    return not ((edges <= 0x20) | (edges >= 0x7F)).any()
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Text with surrounding white space removed and empty cells missing (``str`` dtype).
+
+    When no cell starts or ends with a byte that could be white space, which is the usual case,
+    nothing is trimmed: a look at each cell's first and last byte replaces the trimming pass.
+    """
+    text = values.astype("str")
+    arr = pa.array(text.array, from_pandas=True)
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    plain = all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks)
+    if not (plain and all(_edge_bytes_plain(c) for c in chunks)):
+        text = text.str.strip()
+    return text.where(text != "")
+
+
 def isin_text(values: pd.Series, pool: pd.Series) -> pd.Series:
     """``values.isin(pool)`` for text columns, with one Arrow hash lookup per value.
 
