@@ -21,7 +21,9 @@ from helpers.ingest.validate import (
     ROW,
     Checker,
     _drop_duplicates,
+    _entered_out_of_order,
     check_tables,
+    duplicated_rows,
 )
 from helpers.model import UTC_TS
 from helpers.privacy import (
@@ -315,3 +317,40 @@ def test_tokens_are_the_same_whether_hashed_per_cell_or_per_distinct_value():
     for text, token in zip(few.iloc[:-2], per_value.iloc[:-2], strict=True):
         assert by_text[text] == token
     assert per_cell.iloc[-2:].isna().all() and per_value.iloc[-2:].isna().all()
+
+
+key_cells = st.one_of(st.none(), st.sampled_from(["L1", "L2", "l1", "L1 ", ""]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            key_cells,
+            st.sampled_from(["mql", "sql", None]),
+            st.one_of(st.none(), st.integers(0, 3)),
+            st.one_of(st.none(), st.sampled_from([0.0, -0.0, 1.5, float("nan")])),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(["first", "last", False]),
+)
+def test_duplicated_rows_is_pandas_duplicated(rows, keep):
+    df = pd.DataFrame(rows, columns=["lead_id", "stage", "day", "amount"])
+    df = df.astype({"lead_id": "str", "stage": "str", "amount": "float64"})
+    df["entered_at"] = pd.to_datetime(df["day"], unit="D", utc=True)
+    df["count"] = df["day"].fillna(-1).astype("int64")
+    df.index = df.index * 3 + 7  # not a default index
+    for subset in (["lead_id"], ["lead_id", "stage", "entered_at"], ["amount", "count"]):
+        want = df.duplicated(subset=subset, keep=keep)
+        pd.testing.assert_series_equal(duplicated_rows(df, subset, keep=keep), want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 5)), min_size=4, max_size=4)))
+def test_out_of_order_entries_match_the_running_maximum_definition(rows):
+    days = pd.DataFrame(rows, columns=["lead", "mql", "sql", "won"], dtype="float64")
+    first = pd.DataFrame({c: pd.to_datetime(days[c], unit="D", utc=True) for c in days})
+    running = days.cummax(axis=1).shift(1, axis=1)  # NaN where the stage before is missing
+    want = (days < running).any(axis=1).to_numpy()
+    assert _entered_out_of_order(first).tolist() == want.tolist()

@@ -153,7 +153,7 @@ def parse_dates(
         return DateParse(parsed, pd.Series(False, index=index))
     if pd.api.types.is_numeric_dtype(values):
         values = values.astype("Float64").astype("str").str.removesuffix(".0")
-    text = values.astype("str").str.strip()
+    text = clean_text(values)  # blanks are missing
     every_offset = _arrow_utc(text)  # the usual export: every value ISO with Z or an offset
     if every_offset is not None:
         return DateParse(every_offset, pd.Series(False, index=index))
@@ -254,7 +254,7 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberPa
         floats = values.astype("float64")
         none = pd.Series(False, index=index)
         return NumberParse(floats, none, none)
-    text = values.astype("str").str.strip()
+    text = clean_text(values)  # blanks are missing
     blank = text.isna() | (text == "")
     arr = _arrow(text)
     if not (decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import functools
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -127,15 +128,49 @@ def _drop_blank_required(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFr
     return df
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: spreads codes across the hash
+
+
+def _value_codes(values: pd.Series) -> np.ndarray:
+    """Integers equal exactly where the values are equal (all missing values share one)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if isinstance(values.dtype, pd.DatetimeTZDtype):  # the same instant in any zone
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return values.to_numpy().view("int64")  # NaT is one integer
+    if pd.api.types.is_integer_dtype(values) and values.dtype.kind in "iu":
+        return values.to_numpy().astype("int64", copy=False)
+    if isinstance(values.dtype, pd.StringDtype):
+        arr = pa.array(values.array, from_pandas=True)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        codes = pc.dictionary_encode(arr, null_encoding="encode").indices
+        return codes.to_numpy(zero_copy_only=False).astype("int64", copy=False)
+    return pd.factorize(values, use_na_sentinel=False)[0]
+
+
+def duplicated_rows(df: pd.DataFrame, subset: list[str], keep: str | bool = "first") -> pd.Series:
+    """``df.duplicated(subset=subset, keep=keep)``, faster on millions of rows: one integer hash
+    of each row's key picks the rows that may repeat, and only those are compared in full."""
+    if len(subset) < 2 or df.empty:  # one column: pandas hashes it as fast
+        return df.duplicated(subset=subset or None, keep=keep)
+    mixed = np.zeros(len(df), dtype=np.uint64)
+    for col in subset:
+        mixed = mixed * _MIX ^ _value_codes(df[col]).astype(np.uint64)
+    maybe = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    out = np.zeros(len(df), dtype=bool)
+    if maybe.any():  # rows with equal keys always share a hash: compare those exactly
+        out[maybe] = df.loc[maybe, subset].duplicated(keep=keep).to_numpy()
+    return pd.Series(out, index=df.index)
+
+
 def _drop_duplicates(ck: Checker, table: str, df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     data_cols = [c for c in df.columns if c not in INTERNAL]
     # exact copies can only be among rows sharing the key: compare whole rows only there.
     # One hashing pass over the key in the usual case (no repeated key): rows after the first
     # of their key; the rows sharing a key (first ones included) are only looked for if any
     present = [k for k in key if k in df]
-    later = df.duplicated(subset=present, keep="first") if present else None
+    later = duplicated_rows(df, present, keep="first") if present else None
     if later is None or later.any():
-        maybe = df.duplicated(subset=present, keep=False) if present else pd.Series(True, df.index)
+        maybe = duplicated_rows(df, present, keep=False) if present else pd.Series(True, df.index)
         exact = (
             df[maybe].duplicated(subset=data_cols, keep="first").reindex(df.index, fill_value=False)
         )
@@ -145,7 +180,7 @@ def _drop_duplicates(ck: Checker, table: str, df: pd.DataFrame, key: list[str]) 
             # a removed copy always follows a kept row with the same key, so ``later`` holds
             later = later[~exact] if later is not None else None
     if all(k in df for k in key):
-        dup = later if later is not None else df.duplicated(subset=key, keep="first")
+        dup = later if later is not None else duplicated_rows(df, key, keep="first")
         if dup.any():
             ck.add("warning", "duplicate_ids", table, df, dup, key[0], keys=", ".join(key))
             df = df[~dup]
@@ -234,6 +269,19 @@ def _future(ck: Checker, table: str, df: pd.DataFrame, now: pd.Timestamp) -> Non
                 )
 
 
+def _entered_out_of_order(first: pd.DataFrame) -> np.ndarray:
+    """Per lead (row of first entry times, columns in funnel order): whether a stage was entered
+    before the latest of the earlier stages, compared only where the stage just before it was
+    entered too."""
+    ticks = np.column_stack(
+        [first[c].dt.tz_localize(None).to_numpy("datetime64[us]").view("int64") for c in first]
+    )
+    entered = ticks != np.iinfo("int64").min  # NaT is the smallest integer: max skips it
+    running = np.maximum.accumulate(ticks, axis=1)
+    late = entered[:, 1:] & entered[:, :-1] & (ticks[:, 1:] < running[:, :-1])
+    return late.any(axis=1)
+
+
 def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.DataFrame:
     model = ck.mapping.stage_model
     labels = df["stage"].astype("str")
@@ -263,16 +311,14 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
     if DERIVED in df:  # an entry derived twice (wide date and deal outcome) is one visit
         key = ["lead_id", "stage", "entered_at"]
         df = df.sort_values(DERIVED, kind="stable")
-        twice = df.duplicated(subset=key, keep="first") & df[DERIVED].fillna(False).astype(bool)
+        twice = duplicated_rows(df, key, keep="first") & df[DERIVED].fillna(False).astype(bool)
         df = df[~twice].sort_index()
     df = _drop_duplicates(ck, "stage_history", df, KEYS["stage_history"])
     # stages out of funnel order: a later stage entered before an earlier one
     first = stage_wide(df, model)  # per lead, the first entry of each stage
     funnel = [s for s in model.funnel if s in first.columns]
     if len(funnel) > 1:
-        times = first[funnel].apply(lambda c: c.astype("int64").where(c.notna()))
-        running = times.cummax(axis=1).shift(1, axis=1)
-        late = (times < running).any(axis=1)
+        late = pd.Series(_entered_out_of_order(first[funnel]), index=first.index)
         if late.any():
             bad_leads = set(late[late].index)
             mask = df["lead_id"].isin(bad_leads) & ~df["lead_id"].duplicated()
