@@ -6,6 +6,7 @@ cheap substring or first-byte tests run first, and a regular expression only whe
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,10 +40,14 @@ def may_contain(arr: ArrowText, *literals: str) -> bool:
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
         if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
             return True  # not plain Arrow text: let the cell-by-cell test decide
-        data = chunk.buffers()[2]
-        if data is None:
+        _, offsets_buffer, data = chunk.buffers()
+        if data is None or len(chunk) == 0:
             continue
-        raw = data.to_pybytes()
+        # a chunk sliced from a larger array shares its buffer: search only the chunk's bytes
+        wide = pa.types.is_large_string(chunk.type)
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        raw = data.slice(start, end - start).to_pybytes()
         if any(n in raw for n in needles):
             return True
     return False
