@@ -333,8 +333,10 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
             )
     won = model.role("won")
     if leads is not None and won and won in first.columns and "created_at" in leads:
-        created = leads.drop_duplicates("lead_id").set_index("lead_id")["created_at"]
         won_at = first[won].dropna()
+        won_ids = pd.Series(won_at.index, dtype="str")
+        winners = leads.loc[isin_text(leads["lead_id"], won_ids), ["lead_id", "created_at"]]
+        created = winners.drop_duplicates("lead_id").set_index("lead_id")["created_at"]
         before = won_at < created.reindex(won_at.index)
         if before.any():
             ids = set(before[before].index)
