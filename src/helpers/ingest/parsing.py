@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helpers.ingest.safety import cell_offsets
 from helpers.model import UTC_TS
 
 ISO_RE = (
@@ -58,12 +59,10 @@ def _arrow(text: pd.Series) -> pa.Array:
 def _edge_bytes_plain(chunk: pa.Array) -> bool:
     """Whether no cell of an Arrow string array starts or ends with a byte that could be (part
     of) white space: a control character, a space, DEL or any non-ASCII byte."""
-    _, offsets_buffer, data_buffer = chunk.buffers()
+    data_buffer = chunk.buffers()[2]
     if data_buffer is None or len(chunk) == 0:
         return True
-    wide = pa.types.is_large_string(chunk.type)
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
-    offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+    offsets = cell_offsets(chunk)
     data = np.frombuffer(data_buffer, dtype=np.uint8)
     starts, ends = offsets[:-1], offsets[1:]
     filled = ends > starts

@@ -33,6 +33,14 @@ def none_hit(hit: ArrowText) -> bool:
     return not pc.any(hit).as_py()
 
 
+def cell_offsets(chunk: pa.Array) -> np.ndarray:
+    """Where each cell of an Arrow string array starts in its data buffer, plus where the last
+    one ends (``len(chunk) + 1`` values; the array may be a slice of a larger one)."""
+    wide = pa.types.is_large_string(chunk.type)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if wide else np.int32)
+    return offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+
+
 def may_contain(arr: ArrowText, *literals: str) -> bool:
     """False only when no cell can contain any of ``literals``: one byte search (``memchr``
     speed) through each chunk's data buffer, which holds every cell's bytes back to back."""
@@ -40,14 +48,12 @@ def may_contain(arr: ArrowText, *literals: str) -> bool:
     for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
         if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
             return True  # not plain Arrow text: let the cell-by-cell test decide
-        _, offsets_buffer, data = chunk.buffers()
+        data = chunk.buffers()[2]
         if data is None or len(chunk) == 0:
             continue
         # a chunk sliced from a larger array shares its buffer: search only the chunk's bytes
-        wide = pa.types.is_large_string(chunk.type)
-        offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
-        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        raw = data.slice(start, end - start).to_pybytes()
+        offsets = cell_offsets(chunk)
+        raw = data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
         if any(n in raw for n in needles):
             return True
     return False
