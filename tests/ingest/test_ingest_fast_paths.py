@@ -356,6 +356,13 @@ def test_duplicated_rows_is_pandas_duplicated(rows, keep):
 def test_out_of_order_entries_match_the_running_maximum_definition(rows):
     days = pd.DataFrame(rows, columns=["lead", "mql", "sql", "won"], dtype="float64")
     first = pd.DataFrame({c: pd.to_datetime(days[c], unit="D", utc=True) for c in days})
-    running = days.cummax(axis=1).shift(1, axis=1)  # NaN where the stage before is missing
+    # the latest entry among the stages before each one, skipping stages never entered
+    running = days.cummax(axis=1).ffill(axis=1).shift(1, axis=1)
     want = (days < running).any(axis=1).to_numpy()
     assert _entered_out_of_order(first).tolist() == want.tolist()
+
+
+def test_a_skipped_stage_does_not_hide_an_inversion():
+    days = {"lead": [0, 0, 0], "mql": [10, 10, None], "sal": [None, None, None], "sql": [5, 12, 3]}
+    first = pd.DataFrame({k: pd.to_datetime(v, unit="D", utc=True) for k, v in days.items()})
+    assert _entered_out_of_order(first).tolist() == [True, False, False]

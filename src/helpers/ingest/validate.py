@@ -271,14 +271,13 @@ def _future(ck: Checker, table: str, df: pd.DataFrame, now: pd.Timestamp) -> Non
 
 def _entered_out_of_order(first: pd.DataFrame) -> np.ndarray:
     """Per lead (row of first entry times, columns in funnel order): whether a stage was entered
-    before the latest of the earlier stages, compared only where the stage just before it was
-    entered too."""
+    before the latest of the earlier stages the lead entered (a skipped stage hides nothing)."""
     ticks = np.column_stack(
         [first[c].dt.tz_localize(None).to_numpy("datetime64[us]").view("int64") for c in first]
     )
     entered = ticks != np.iinfo("int64").min  # NaT is the smallest integer: max skips it
     running = np.maximum.accumulate(ticks, axis=1)
-    late = entered[:, 1:] & entered[:, :-1] & (ticks[:, 1:] < running[:, :-1])
+    late = entered[:, 1:] & (ticks[:, 1:] < running[:, :-1])
     return late.any(axis=1)
 
 
