@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from make_broken import CASES, HERE, content, write_case
 
 from helpers import exitcodes
 from helpers.cli import main
 from helpers.ingest import Finding, load_crm
+from helpers.ingest.report import mask_value
 from helpers.messages import t
 
 
@@ -64,6 +66,8 @@ def test_broken_input(name, tmp_path, capsys):
         code, text, _ = run([*args, "--lang", lang], capsys)
         assert code == case.exit
         assert wanted.message(lang) in text and wanted.advice(lang) in text
+        for placeholder in ("'NaT'", "'nan'", "'None'", "'<NA>'"):  # a blank is shown as none
+            assert placeholder not in text, f"{name}: {placeholder} shown as an example"
 
 
 def test_all_problems_are_reported_at_once(tmp_path, capsys):
@@ -99,6 +103,13 @@ def test_examples_name_rows_and_values(capsys):
     assert [e["row"] for e in f.examples] == [2, 3, 4, 5, 6]
     assert f.examples[0]["value"] == "sometime in spring"
     assert f.file == "leads.csv"
+
+
+def test_example_values_print_blanks_as_nothing_and_cut_long_text():
+    for blank in (None, float("nan"), pd.NA, pd.NaT):
+        assert mask_value(blank) == ""
+    assert mask_value("x" * 500).endswith("...") and len(mask_value("x" * 500)) < 500
+    assert mask_value(["a", "b"]) == "['a', 'b']"
 
 
 def test_unknown_stage_advice_names_the_stage_and_the_fix():

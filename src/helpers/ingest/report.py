@@ -17,9 +17,16 @@ EMAIL_RE = re.compile(r"[^\s@]+@\S*")  # any word with an @ inside, even cut sho
 PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
 
 
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array is a value, not a missing one
+        return False
+
+
 def mask_value(value: Any, personal: bool = False) -> str:
     """An example value safe to print: personal data masked, long text cut."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+    if _missing(value):  # None, NaN, NA and NaT all print as an empty example
         return ""
     full = str(value)
     text = full[:MAX_EXAMPLE_CHARS]  # cut first: the patterns below then stay cheap
@@ -29,7 +36,7 @@ def mask_value(value: Any, personal: bool = False) -> str:
         return (text[:1] + "***") if text else ""
     text = EMAIL_RE.sub(lambda m: m.group(0)[0] + "***@***", text)
     if len(full) > MAX_EXAMPLE_CHARS:
-        text += f"... ({len(full):,} chars)"
+        text += "..."
     return text
 
 
