@@ -141,3 +141,21 @@ def test_committed_corpus_matches_the_generator():
             if fname.endswith(".xlsx") and callable(value):
                 continue  # workbooks carry a creation time
             assert (HERE / name / fname).read_bytes() == content(value), f"{name}/{fname}"
+
+
+def test_skipped_rows_are_named_by_line_and_none_of_their_text_is_shown(tmp_path, capsys):
+    folder = tmp_path / "ragged"
+    folder.mkdir()
+    rows = [f"L{i},2024-01-0{i},web,p{i}@example.com" for i in range(1, 6)]
+    leaky = "L9,2024-01-09,web,mario.rossi@example.com,Mario Rossi,+39 333 1234567"
+    lines = ["lead_id,created_at,source,email", *rows[:2], leaky, *rows[2:], leaky, "L10,x"]
+    (folder / "leads.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _ = run(["validate", str(folder), "--json"], capsys)
+    assert code == exitcodes.OK
+    (ragged,) = [f for f in json.loads(out)["findings"] if f["code"] == "ragged_rows"]
+    assert ragged["count"] == 3
+    assert [e["row"] for e in ragged["examples"]] == [4, 8, 9]  # the header is line 1
+    for lang in ("en", "it"):
+        _, text, _ = run(["validate", str(folder), "--lang", lang], capsys)
+        for personal in ("mario", "Rossi", "333 1234567"):
+            assert personal not in text and personal not in out

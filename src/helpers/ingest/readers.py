@@ -18,11 +18,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from helpers.ingest.report import MAX_EXAMPLES, mask_value
+
 SUFFIXES: tuple[str, ...] = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 SNIFF_BYTES = 64 * 1024
 BLOCK_SIZE = 8 << 20  # large enough for very long cells
 MAX_BLOCK_SIZE = 512 << 20
+ROW_TEXT_CHARS = 200  # of a skipped row's text, kept only to find its line
 
 
 @dataclass
@@ -151,7 +154,8 @@ def read_csv(path: Path) -> RawFile:
             frame, bad_rows = _read_csv_arrow(path, "latin-1", raw.delimiter)
             raw.encoding = "latin-1"
     except CsvUnreadable as exc:
-        raw.problems.append(ReadProblem("error", "csv_parse_error", params={"detail": str(exc)}))
+        detail = mask_value(str(exc))  # pyarrow may quote a row: its emails are masked
+        raw.problems.append(ReadProblem("error", "csv_parse_error", params={"detail": detail}))
         return raw
     if code == "encoding_fallback":
         raw.problems.append(ReadProblem("info", code, params={"encoding": raw.encoding}))
@@ -161,7 +165,12 @@ def read_csv(path: Path) -> RawFile:
                 "warning",
                 "ragged_rows",
                 count=len(bad_rows),
-                examples=[{"row": n, "value": v} for n, v in bad_rows[:5]],
+                # the line only: a row whose fields do not line up with the header cannot be
+                # told apart into personal and other values, so none of its text is shown
+                examples=[
+                    {"row": n, "value": ""}
+                    for n in _line_numbers(path, raw.encoding, bad_rows[:MAX_EXAMPLES])
+                ],
             )
         )
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
@@ -169,6 +178,30 @@ def read_csv(path: Path) -> RawFile:
     _unique_columns(raw)
     raw.decimal_comma = _looks_decimal_comma(raw.frame, raw.delimiter)
     return raw
+
+
+def _line_numbers(
+    path: Path, encoding: str, rows: list[tuple[int | None, str]]
+) -> list[int | None]:
+    """The line of each skipped row: pyarrow's own number, else found by reading the file for
+    the row's text (pyarrow reading in parallel does not know it)."""
+    wanted: dict[str, list[int]] = {}
+    for i, (number, text) in enumerate(rows):
+        if number is None:
+            key = text.lstrip("\ufeff").split("\n")[0].rstrip("\r")[:ROW_TEXT_CHARS]
+            wanted.setdefault(key, []).append(i)
+    numbers = [number for number, _ in rows]
+    if not wanted:
+        return numbers
+    decoding = "utf-16" if encoding == "utf-16" else encoding
+    with path.open(encoding=decoding, errors="replace", newline="") as fh:
+        for line_number, line in enumerate(fh, start=1):
+            slots = wanted.get(line.rstrip("\r\n").lstrip("\ufeff")[:ROW_TEXT_CHARS])
+            if slots:
+                numbers[slots.pop(0)] = line_number
+                if not any(wanted.values()):
+                    break
+    return numbers
 
 
 class CsvUnreadable(Exception):
@@ -183,7 +216,7 @@ def _read_csv_arrow(
 
     def on_invalid(row: Any) -> str:
         number = row.number + 1 if row.number is not None else None  # header is line 1
-        bad.append((number, row.text[:80]))
+        bad.append((number, row.text[:ROW_TEXT_CHARS]))
         return "skip"
 
     with path.open("rb") as fh:
