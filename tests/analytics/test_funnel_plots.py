@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import pytest
 from test_funnel import AS_OF, tiny_crm
@@ -109,3 +111,16 @@ def test_sla_charts(lang):
     ):
         assert fig.axes[0].get_title(loc="left") == t(key, lang)
         plt.close(fig)
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_response_chart_counts_use_the_readers_number_format(crm, lang):
+    effect = fn.response_time_effect(crm)
+    bins = effect.bins.assign(n=effect.bins["n"] + 1000)  # counts that need a separator
+    fig = pf.plot_response_effect(dataclasses.replace(effect, bins=bins), lang)
+    labels = _ticks(fig, "x")
+    plt.close(fig)
+    assert len(labels) == len(bins)
+    for label, n in zip(labels, bins["n"], strict=True):
+        thousands, rest = divmod(int(n), 1000)
+        assert label.endswith(f"(n={thousands}{'.' if lang == 'it' else ','}{rest:03d})")

@@ -159,3 +159,14 @@ def test_skipped_rows_are_named_by_line_and_none_of_their_text_is_shown(tmp_path
         _, text, _ = run(["validate", str(folder), "--lang", lang], capsys)
         for personal in ("mario", "Rossi", "333 1234567"):
             assert personal not in text and personal not in out
+
+
+@pytest.mark.parametrize(
+    ("lang", "rows", "one"), [("en", "10,000 rows", "1 row "), ("it", "10.000 righe", "1 riga ")]
+)
+def test_validation_text_counts_in_the_readers_format(lang, rows, one, capsys):
+    samples = Path(__file__).resolve().parents[2] / "data" / "samples"
+    _, text, _ = run(["validate", str(samples), "--lang", lang], capsys)
+    assert f"leads: {rows} " in text
+    _, text, _ = run(["validate", str(HERE / "unclosed_quote"), "--lang", lang], capsys)
+    assert f"leads: {one}" in text

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.messages import t
+from helpers.results import fmt_number
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 MAX_EXAMPLES = 5
@@ -180,10 +181,10 @@ class ValidationReport:
             lines.append(
                 "  "
                 + t(
-                    "ingest.text.table_line",
+                    "ingest.text.table_line_one" if s.rows == 1 else "ingest.text.table_line",
                     lang,
                     table=name,
-                    rows=f"{s.rows:,}",
+                    rows=fmt_number(s.rows, lang),
                     files=", ".join(s.files),
                     span=span,
                 ).rstrip()
@@ -192,7 +193,7 @@ class ValidationReport:
             lines += ["", t("ingest.text.stages", lang)]
             width = max(len(k) for k in self.stage_counts)
             for stage, n in self.stage_counts.items():
-                lines.append(f"  {stage:<{width}}  {n:>9,}")
+                lines.append(f"  {stage:<{width}}  {fmt_number(n, lang):>9}")
         for severity in SEVERITIES:
             found = self.by_severity(severity)
             if not found:

@@ -138,7 +138,8 @@ def plot_response_effect(effect: ResponseEffect, lang: str = "en") -> plt.Figure
     err = np.vstack([rate - bins["ci_low"].to_numpy(float), bins["ci_high"].to_numpy(float) - rate])
     ax.bar(x, np.nan_to_num(rate), color=TEAM_COLOURS["sales"])
     ax.errorbar(x, rate, yerr=np.nan_to_num(err), fmt="none", ecolor=NEUTRAL, capsize=4)
-    ax.set_xticks(x, [f"{b}\n(n={n:,})" for b, n in zip(bins["bin"], bins["n"], strict=True)])
+    counts = [fmt_number(n, lang) for n in bins["n"]]
+    ax.set_xticks(x, [f"{b}\n(n={n})" for b, n in zip(bins["bin"], counts, strict=True)])
     percent_axis(ax.yaxis, lang)
     ax.set_xlabel(t("funnel.chart.response_xlabel", lang))
     ax.set_ylabel(t("funnel.chart.response_ylabel", lang))

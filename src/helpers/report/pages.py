@@ -18,7 +18,7 @@ import nbformat
 import pandas as pd
 
 from helpers.messages import has, t
-from helpers.results import top_gaps
+from helpers.results import fmt_number, top_gaps
 
 TEMPLATES = Path(str(resources.files("helpers") / "templates"))
 NB_TEMPLATE = "smarketing_report"
@@ -38,7 +38,7 @@ def format_value(value: Any, lang: str, name: str = "") -> str:
             return t("common.none", lang)
         return "; ".join(f"{k}: {format_value(v, lang)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
-        return f"{int(value):,}".replace(",", "." if lang == "it" else ",")
+        return fmt_number(value, lang)
     if isinstance(value, float) and lang == "it":
         return f"{value:g}".replace(".", ",")
     if isinstance(value, float):
