@@ -33,6 +33,7 @@ from helpers.errors import KitError, MissingTableError
 from helpers.funnel import stages_reached
 from helpers.messages import t
 from helpers.model import LEAD_KEY, PERSONAL_COLUMNS, CrmData, lead_rows, stage_wide
+from helpers.results import fmt_number
 
 # ---------------------------------------------------------------------------------------------
 # Persona cards
@@ -235,8 +236,8 @@ class PersonaClustering:
                             key,
                             lang,
                             feature=r.feature,
-                            value=_num(r.cluster_value),
-                            overall=_num(r.overall_value),
+                            value=_num(r.cluster_value, lang),
+                            overall=_num(r.overall_value, lang),
                         )
                     )
                 else:
@@ -269,8 +270,12 @@ class PersonaClustering:
         }
 
 
-def _num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+def _num(x: float, lang: str) -> str:
+    """A profile value for a sentence: whole above 100, else three significant digits."""
+    if abs(x) >= 100:
+        return fmt_number(x, lang)
+    text = f"{x:.3g}"
+    return text.replace(".", ",") if lang == "it" else text
 
 
 def persona_candidates(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 
 import numpy as np
@@ -138,6 +139,14 @@ def test_candidates_recover_planted_groups():
     text = " ".join(s for v in desc_en.values() for s in v)
     assert "industry = retail" in text and "of leads" in text
     assert "dei lead" in " ".join(desc_it[0])
+    # numbers in the reader's format: company sizes run to thousands in the planted groups
+    numbers_en = re.findall(r"\((\S+) vs (\S+)\)", text)
+    text_it = " ".join(s for v in desc_it.values() for s in v)
+    numbers_it = re.findall(r"\((\S+) contro (\S+)\)", text_it)
+    assert numbers_en and len(numbers_en) == len(numbers_it)
+    swap = str.maketrans({",": ".", ".": ","})
+    assert [(a.translate(swap), b.translate(swap)) for a, b in numbers_en] == numbers_it
+    assert any("," in a + b for a, b in numbers_en)  # a thousands separator was exercised
     json.dumps(res.to_dict())
 
 

@@ -29,6 +29,7 @@ from helpers.errors import MissingTableError
 from helpers.messages import LANGUAGES, current_language, t
 from helpers.model import CrmData
 from helpers.personas import CARD_LISTS, PersonaCard, render_card_html, render_card_markdown
+from helpers.results import fmt_number
 from helpers.sla import SlaTerms, sla_document
 from helpers.stages import step_label
 from helpers.workshop import PROJECT_ROOT
@@ -248,11 +249,6 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _money(value: float, lang: str) -> str:
-    text = f"{value:,.0f}"
-    return text.replace(",", ".") if lang == "it" else text
-
-
 def handoff_actions(bottlenecks: pd.DataFrame, lang: str = "en", top: int = 3) -> str:
     """The handoff action list: the ``top`` leaks of ``helpers.funnel.bottlenecks``, owner blank."""
     title = t("workshop.takehome.actions_title", lang)
@@ -266,7 +262,7 @@ def handoff_actions(bottlenecks: pd.DataFrame, lang: str = "en", top: int = 3) -
     rows = [
         (
             step_label(r.from_stage, r.to_stage, lang),
-            "" if pd.isna(r.lost_value) else _money(r.lost_value, lang),
+            "" if pd.isna(r.lost_value) else fmt_number(r.lost_value, lang),
             r.explanation,
             "",
             "",

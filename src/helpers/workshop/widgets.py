@@ -26,6 +26,7 @@ from helpers.messages import t
 from helpers.model import CrmData
 from helpers.personas import PersonaCard
 from helpers.plotting.funnel import plot_funnel
+from helpers.results import fmt_number
 from helpers.sla import CapacityVerdict, ReverseFunnel, SlaTerms, StageRates
 
 # --------------------------------------------------------------------------------------------
@@ -55,12 +56,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "smk
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _fmt_int(value: float, lang: str = "en") -> str:
-    """A whole number with thousands separators in the reader's convention (1,200 / 1.200)."""
-    text = f"{value:,.0f}"
-    return text.replace(",", ".") if lang == "it" else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,7 +141,7 @@ def funnel_html(view: FunnelView, lang: str = "en") -> str:
     rows = []
     for r in view.summary.itertuples():
         step = "" if pd.isna(r.step_rate) else f"{r.step_rate:.0%}"
-        rows.append((r.stage, _fmt_int(r.reached, lang), step))
+        rows.append((r.stage, fmt_number(r.reached, lang), step))
     header = [t(f"workshop.funnel.{k}", lang) for k in ("col_stage", "col_reached", "col_step")]
     return (
         '<div class="smk-result">'
@@ -332,10 +327,10 @@ def sla_html(outcome: SlaOutcome, lang: str = "en") -> str:
     total = t(
         "workshop.sla.headline_total",
         lang,
-        mql=_fmt_int(f.rounded["mql"], lang),
+        mql=fmt_number(f.rounded["mql"], lang),
         months=f.months,
-        per_month=_fmt_int(f.per_month["mql"], lang),
-        leads=_fmt_int(f.rounded.get("lead", f.rounded["mql"]), lang),
+        per_month=fmt_number(f.per_month["mql"], lang),
+        leads=fmt_number(f.rounded.get("lead", f.rounded["mql"]), lang),
     )
     header = [
         t(f"workshop.sla.{k}", lang)
@@ -344,9 +339,9 @@ def sla_html(outcome: SlaOutcome, lang: str = "en") -> str:
     rows = [
         (
             stage,
-            _fmt_int(f.rounded[stage], lang),
-            _fmt_int(f.per_month[stage], lang),
-            _fmt_int(f.per_rep_per_month[stage], lang),
+            fmt_number(f.rounded[stage], lang),
+            fmt_number(f.per_month[stage], lang),
+            fmt_number(f.per_rep_per_month[stage], lang),
         )
         for stage in f.stages
     ]
