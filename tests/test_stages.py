@@ -215,3 +215,14 @@ def test_reason_labels_and_raw_fallback():
     assert reason_label("Existing customer", "en") == "Already a customer"
     assert reason_label("ask_again_in_Q3", "en") == "ask_again_in_Q3"
     assert reason_label("bad.code", "it") == "bad.code"
+
+
+def test_a_refused_model_is_explained_in_the_readers_language():
+    with pytest.raises(StageModelError) as info:
+        stage_model_from_dict({"funnel": ["a", "b"], "roles": {"mql": "a", "won": "zz"}}, "m.yaml")
+    assert info.value.message("en") == (
+        "Stage model m.yaml: roles point at stages that do not exist: zz"
+    )
+    assert info.value.message("it") == (
+        "Modello di fasi m.yaml: i ruoli indicano fasi che non esistono: zz"
+    )

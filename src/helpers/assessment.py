@@ -27,7 +27,7 @@ from statsmodels.stats.proportion import (
     test_proportions_2indep,
 )
 
-from helpers.errors import KitError, MissingTableError
+from helpers.errors import FileProblemError, KitError, MissingTableError
 from helpers.messages import t
 from helpers.results import fmt_number, fmt_signed
 
@@ -127,7 +127,7 @@ class Instrument:
 
 
 def _invalid(source: str, key: str, **values: Any) -> KitError:
-    return KitError("assessment.instrument_invalid", source=source, problem=t(key, None, **values))
+    return FileProblemError("assessment.instrument_invalid", source, key, **values)
 
 
 def instrument_from_dict(data: Any, source: str = "instrument") -> Instrument:

@@ -12,7 +12,7 @@ class KitError(Exception):
 
     exit_code: int = 2
 
-    def __init__(self, key: str, **values: Any) -> None:
+    def __init__(self, key: str, /, **values: Any) -> None:
         self.key = key
         self.values = values
         super().__init__(key)
@@ -22,6 +22,19 @@ class KitError(Exception):
 
     def __str__(self) -> str:
         return self.message()
+
+
+class FileProblemError(KitError):
+    """A file the kit cannot use: ``key`` names the file (``source``) and ``problem`` is a second
+    catalogue key saying what is wrong; both are rendered in the reader's language."""
+
+    def __init__(self, key: str, source: str, problem: str, /, **values: Any) -> None:
+        super().__init__(key, source=source, **values)
+        self.problem = problem
+
+    def message(self, lang: str | None = None) -> str:
+        detail = t(self.problem, lang, **self.values)
+        return t(self.key, lang, source=self.values["source"], problem=detail)
 
 
 class MissingTableError(KitError):

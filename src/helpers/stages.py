@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from helpers.errors import KitError
+from helpers.errors import FileProblemError, KitError
 from helpers.messages import LANGUAGES, current_language, has, t
 
 ROLES: tuple[str, ...] = (
@@ -33,11 +33,13 @@ ROLES: tuple[str, ...] = (
 PRESETS: tuple[str, ...] = ("default", "hubspot", "salesforce", "olist")
 
 
-class StageModelError(KitError):
-    """A stage model file that cannot be used (``problem`` is a short technical detail)."""
+class StageModelError(FileProblemError):
+    """A stage model file that cannot be used; ``problem`` names a ``common.stage_problem``."""
 
-    def __init__(self, problem: str, source: str = "stage model") -> None:
-        super().__init__("common.stage_model_invalid", source=source, problem=problem)
+    def __init__(self, problem: str, source: str = "stage model", /, **values: str) -> None:
+        super().__init__(
+            "common.stage_model_invalid", source, f"common.stage_problem.{problem}", **values
+        )
 
 
 def normalise_label(text: str) -> str:
@@ -125,13 +127,15 @@ def _entry_label(raw: Any, key: str, source: str) -> dict[str, str]:
     if isinstance(raw, str):
         raw = dict.fromkeys(LANGUAGES, raw)
     if not isinstance(raw, dict):
-        raise StageModelError(f"the label of '{key}' must be a text or en: / it: texts", source)
+        raise StageModelError("label_type", source, key=key)
     unknown = sorted(str(lang) for lang in raw if lang not in LANGUAGES)
     if unknown:
         raise StageModelError(
-            f"the label of '{key}' has unknown languages {', '.join(unknown)}; "
-            f"languages are {', '.join(LANGUAGES)}",
+            "label_languages",
             source,
+            key=key,
+            unknown=", ".join(unknown),
+            languages=", ".join(LANGUAGES),
         )
     return {str(lang): str(text).strip() for lang, text in raw.items() if str(text).strip()}
 
@@ -140,7 +144,7 @@ def _stage_entries(raw: Any, section: str, source: str) -> list[_Entry]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise StageModelError(f"'{section}' must be a list of stages", source)
+        raise StageModelError("not_a_list", source, section=section)
     out: list[_Entry] = []
     for item in raw:
         if isinstance(item, str):
@@ -150,22 +154,22 @@ def _stage_entries(raw: Any, section: str, source: str) -> list[_Entry]:
             aliases = [normalise_label(a) for a in item.get("aliases") or []]
             out.append((key, aliases, _entry_label(item.get("label"), key, source)))
         else:
-            raise StageModelError(f"each entry of '{section}' needs a 'key'", source)
+            raise StageModelError("no_key", source, section=section)
     return out
 
 
 def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> StageModel:
     """Build and check a model from parsed YAML."""
     if not isinstance(data, dict):
-        raise StageModelError("expected a mapping with 'funnel:'", source)
+        raise StageModelError("not_a_mapping", source)
     funnel = _stage_entries(data.get("funnel") or data.get("stages"), "funnel", source)
     exits = _stage_entries(data.get("exits"), "exits", source)
     if len(funnel) < 2:
-        raise StageModelError("'funnel' needs at least two stages", source)
+        raise StageModelError("too_short", source)
     keys = [k for k, _, _ in funnel + exits]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
-        raise StageModelError(f"stages listed twice: {', '.join(dupes)}", source)
+        raise StageModelError("twice", source, stages=", ".join(dupes))
     aliases: dict[str, str] = {}
     for key, names, _ in funnel + exits:
         for name in names:
@@ -176,14 +180,14 @@ def stage_model_from_dict(data: dict[str, Any], source: str = "stage model") -> 
     unknown_roles = sorted(set(roles) - set(ROLES))
     if unknown_roles:
         raise StageModelError(
-            f"unknown roles {', '.join(unknown_roles)}; roles are {', '.join(ROLES)}", source
+            "unknown_roles", source, unknown=", ".join(unknown_roles), roles=", ".join(ROLES)
         )
     bad = sorted(s for s in roles.values() if s not in keys)
     if bad:
-        raise StageModelError(f"roles point at stages that do not exist: {', '.join(bad)}", source)
+        raise StageModelError("bad_roles", source, stages=", ".join(bad))
     for needed in ("mql", "won"):
         if needed not in roles:
-            raise StageModelError(f"the model needs a stage with role '{needed}'", source)
+            raise StageModelError("role_needed", source, role=needed)
     return StageModel(
         name=str(data.get("name", "custom")),
         funnel=tuple(k for k, _, _ in funnel),

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from helpers.errors import KitError
+from helpers.errors import FileProblemError, KitError
 from helpers.model import PERSONAL_COLUMNS, SCHEMAS, UTC_TS
 from helpers.stages import StageModel, load_stage_model, normalise_label
 
@@ -25,11 +25,13 @@ PRESETS: tuple[str, ...] = ("kit", "hubspot", "salesforce", "olist")
 TYPES: tuple[str, ...] = ("string", "date", "number", "int")
 
 
-class MappingError(KitError):
-    """A mapping that cannot be used; ``problem`` names the key and the fix."""
+class MappingError(FileProblemError):
+    """A mapping that cannot be used; ``problem`` names an ``ingest.mapping_problem``."""
 
-    def __init__(self, source: str, problem: str) -> None:
-        super().__init__("ingest.mapping_invalid", source=source, problem=problem)
+    def __init__(self, source: str, problem: str, /, **values: str) -> None:
+        super().__init__(
+            "ingest.mapping_invalid", source, f"ingest.mapping_problem.{problem}", **values
+        )
 
 
 def canonical_type(table: str, column: str) -> str:
@@ -118,7 +120,7 @@ def _names(value: Any, where: str, source: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, str | int) for v in value):
         return tuple(str(v) for v in value)
-    raise MappingError(source, f"{where} must be a column name or a list of names")
+    raise MappingError(source, "names", where=where)
 
 
 def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnSpec:
@@ -129,13 +131,13 @@ def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnS
         return ColumnSpec(name, _names(raw, where, source), default_type)
     unknown = set(raw) - {"from", "type", "values", "default", "personal", "split"}
     if unknown:
-        raise MappingError(source, f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        raise MappingError(source, "unknown_keys", where=where, keys=", ".join(sorted(unknown)))
     ctype = str(raw.get("type", default_type))
     if ctype not in TYPES:
-        raise MappingError(source, f"{where}.type must be one of {', '.join(TYPES)}")
+        raise MappingError(source, "type", where=where, types=", ".join(TYPES))
     values = raw.get("values") or {}
     if not isinstance(values, dict):
-        raise MappingError(source, f"{where}.values must map source values to canonical ones")
+        raise MappingError(source, "values", where=where)
     return ColumnSpec(
         name=name,
         candidates=_names(raw.get("from", name), f"{where}.from", source),
@@ -151,23 +153,23 @@ def _flags(raw: Any, where: str, source: str) -> dict[str, tuple[str, ...]]:
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not set(raw) <= {"won", "closed"}:
-        raise MappingError(source, f"{where} takes 'won:' and 'closed:' column names")
+        raise MappingError(source, "flags", where=where)
     return {str(k): _names(v, f"{where}.{k}", source) for k, v in raw.items()}
 
 
 def _source(raw: Any, i: int, source: str) -> SourceSpec:
     where = f"sources[{i}]"
     if not isinstance(raw, dict):
-        raise MappingError(source, f"{where} must be a mapping with 'table:' and 'files:'")
+        raise MappingError(source, "source", where=where)
     table = raw.get("table")
     if table not in SCHEMAS:
-        raise MappingError(source, f"{where}.table must be one of {', '.join(SCHEMAS)}")
+        raise MappingError(source, "table", where=where, tables=", ".join(SCHEMAS))
     files = _names(raw.get("files", ["*"]), f"{where}.files", source)
     cols_raw = raw.get("columns")
     if cols_raw is None:  # the canonical names themselves
         cols_raw = {c: None for c in SCHEMAS[table].columns}
     if not isinstance(cols_raw, dict):
-        raise MappingError(source, f"{where}.columns must map canonical names to source names")
+        raise MappingError(source, "columns", where=where)
     columns = tuple(
         _column(table, str(k), v, f"{where}.columns.{k}", source) for k, v in cols_raw.items()
     )
@@ -179,7 +181,7 @@ def _source(raw: Any, i: int, source: str) -> SourceSpec:
     if raw.get("stage_status"):
         st = raw["stage_status"]
         if not isinstance(st, dict) or "column" not in st or "date" not in st:
-            raise MappingError(source, f"{where}.stage_status needs 'column:' and 'date:'")
+            raise MappingError(source, "stage_status", where=where)
         status = (
             _names(st["column"], f"{where}.stage_status.column", source),
             _names(st["date"], f"{where}.stage_status.date", source),
@@ -187,7 +189,7 @@ def _source(raw: Any, i: int, source: str) -> SourceSpec:
     acts = []
     for j, a in enumerate(raw.get("activities") or []):
         if not isinstance(a, dict) or "type" not in a or "from" not in a:
-            raise MappingError(source, f"{where}.activities[{j}] needs 'type:' and 'from:'")
+            raise MappingError(source, "activity", where=where, index=str(j))
         acts.append(
             ActivitySpec(
                 str(a["type"]), a.get("side"), _names(a["from"], f"{where}.activities", source)
@@ -211,14 +213,14 @@ def _source(raw: Any, i: int, source: str) -> SourceSpec:
 def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = None) -> Mapping:
     """Build and check a mapping from parsed YAML (``base``: folder for a relative stage model)."""
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        raise MappingError(source, "the file needs a 'sources:' list (see docs/mappings.md)")
+        raise MappingError(source, "no_sources")
     model_ref = str(data.get("stage_model", "default"))
     if base is not None and (base / model_ref).is_file():
         model_ref = str(base / model_ref)
     model = load_stage_model(model_ref)
     extra = data.get("stages") or {}
     if not isinstance(extra, dict):
-        raise MappingError(source, "'stages:' must map export labels to stage keys")
+        raise MappingError(source, "stages_map")
     if extra:
         aliases = dict(model.aliases)
         for label, key in extra.items():
@@ -226,24 +228,27 @@ def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = No
             if key_n is None:
                 raise MappingError(
                     source,
-                    f"stages: '{label}' points at '{key}', which is not a stage of "
-                    f"the '{model.name}' model ({', '.join(model.stages)})",
+                    "stage_not_in_model",
+                    label=str(label),
+                    key=str(key),
+                    model=model.name,
+                    stages=", ".join(model.stages),
                 )
             aliases[normalise_label(str(label))] = key_n
         model = replace(model, aliases=aliases)  # keeps the model's labels and roles
     order = data.get("date_order")
     if order not in (None, "dmy", "mdy"):
-        raise MappingError(source, "date_order must be dmy or mdy")
+        raise MappingError(source, "date_order")
     tz = str(data.get("timezone", "UTC"))
     try:
         import zoneinfo
 
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise MappingError(source, f"timezone '{tz}' is not a time zone name") from None
+        raise MappingError(source, "timezone", tz=tz) from None
     sources = tuple(_source(s, i, source) for i, s in enumerate(data["sources"]))
     if not any(s.table == "leads" and not s.merge_on for s in sources):
-        raise MappingError(source, "a source with 'table: leads' is needed")
+        raise MappingError(source, "no_leads")
     personal = tuple(PERSONAL_COLUMNS) + tuple(str(p) for p in data.get("personal") or [])
     return Mapping(
         name=str(data.get("name", Path(source).stem)),
