@@ -170,3 +170,21 @@ def test_validation_text_counts_in_the_readers_format(lang, rows, one, capsys):
     assert f"leads: {rows} " in text
     _, text, _ = run(["validate", str(HERE / "unclosed_quote"), "--lang", lang], capsys)
     assert f"leads: {one}" in text
+
+
+def test_a_cell_that_swallowed_rows_shows_only_its_first_line(tmp_path, capsys):
+    folder = tmp_path / "open_quote"
+    folder.mkdir()
+    (folder / "leads.csv").write_text(
+        'lead_id,created_at,company,first_name,phone\nL1,2024-01-01,"Acme\n'
+        'L2,2024-01-02,Beta,Mario,+39 333 1234567\nL3",Anna,+39 02 555\n'
+        "L4,2024-01-04,Delta,Anna,+39 02 556\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(["validate", str(folder), "--json"], capsys)
+    assert code == exitcodes.OK
+    (multiline,) = [f for f in json.loads(out)["findings"] if f["code"] == "multiline_cells"]
+    assert [e["value"] for e in multiline["examples"]] == ["Acme ..."]
+    _, text, _ = run(["validate", str(folder)], capsys)
+    for personal in ("Mario", "333 1234567"):
+        assert personal not in out and personal not in text

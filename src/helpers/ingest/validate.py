@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,19 +69,31 @@ def _files(df: pd.DataFrame, mask: pd.Series | None = None) -> str | None:
 
 
 def row_examples(
-    df: pd.DataFrame, mask: pd.Series, column: str | None, personal: bool
+    df: pd.DataFrame,
+    mask: pd.Series,
+    column: str | None,
+    personal: bool,
+    shown: Callable[[Any], Any] | None = None,
 ) -> list[dict]:
-    """Up to five ``{row, value}`` examples of the rows in ``mask`` (values masked if personal)."""
+    """Up to five ``{row, value}`` examples of the rows in ``mask`` (values masked if personal;
+    ``shown`` picks the part of a value that is safe and useful to print)."""
     idx = mask[mask].index[:MAX_EXAMPLES]
     rows = df.loc[idx]
     out = []
     for i in idx:
         value = rows.at[i, column] if column and column in rows else ""
+        value = shown(value) if shown is not None and isinstance(value, str) else value
         row = rows.at[i, ROW] if ROW in rows else None
         out.append(
             {"row": None if pd.isna(row) else int(row), "value": mask_value(value, personal)}
         )
     return out
+
+
+def _first_line(text: str) -> str:
+    """A multi-line cell's first line: the lines after it may be rows that an open quote
+    swallowed, with other people's data in them."""
+    return text.splitlines()[0] + " ..." if text.strip() else ""
 
 
 class Checker:
@@ -99,6 +113,7 @@ class Checker:
         mask: pd.Series,
         column: str | None = None,
         count: int | None = None,
+        shown: Callable[[Any], Any] | None = None,
         **params: object,
     ) -> None:
         self.findings.append(
@@ -109,7 +124,7 @@ class Checker:
                 file=_files(df, mask),
                 column=column,
                 count=int(mask.sum()) if count is None else count,
-                examples=row_examples(df, mask, column, column in self.personal),
+                examples=row_examples(df, mask, column, column in self.personal, shown),
                 params=dict(params),
             )
         )
@@ -244,7 +259,8 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
         if may_contain(arr, "\n", "\r"):
             lines = pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r"))
             if not none_hit(lines):
-                ck.add("info", "multiline_cells", table, df, to_mask(lines, s.index), col)
+                mask = to_mask(lines, s.index)
+                ck.add("info", "multiline_cells", table, df, mask, col, shown=_first_line)
         markup = regex_hits(arr, MARKUP_RE, literal="<")
         if markup is not None:
             ck.add("warning", "markup_in_text", table, df, to_mask(markup, s.index), col)
