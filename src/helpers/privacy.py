@@ -103,19 +103,17 @@ def tokens(values: pd.Series, key: bytes) -> pd.Series:
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-    mac = hmac_sha256(key)
-    if _mostly_distinct(text):
-        present = pc.drop_null(text)
-        cells = present.cast(pa.large_binary()).to_pylist()  # UTF-8 bytes
-        digests = b"".join([mac(cell)[:TOKEN_BYTES] for cell in cells])
-        table = _token_array(digests, len(cells))
-        positions = np.cumsum(text.is_valid().to_numpy(zero_copy_only=False)) - 1
-        out = table.take(pa.array(positions, mask=text.is_null().to_numpy(zero_copy_only=False)))
+    if _mostly_distinct(text):  # hash every filled cell; each token goes back to its row
+        hashed = pc.drop_null(text)
+        filled = text.is_valid().to_numpy(zero_copy_only=False)
+        indices = pa.array(np.cumsum(filled) - 1, mask=~filled)
     else:
         codes = pc.dictionary_encode(text)
-        distinct = codes.dictionary.cast(pa.large_binary()).to_pylist()
-        digests = b"".join([mac(value)[:TOKEN_BYTES] for value in distinct])
-        out = _token_array(digests, len(distinct)).take(codes.indices)
+        hashed, indices = codes.dictionary, codes.indices  # each distinct value once
+    mac = hmac_sha256(key)
+    cells = hashed.cast(pa.large_binary()).to_pylist()  # UTF-8 bytes
+    digests = b"".join([mac(cell)[:TOKEN_BYTES] for cell in cells])
+    out = _token_array(digests, len(cells)).take(indices)
     return pd.Series(pd.array(out, dtype="str"), index=values.index)
 
 

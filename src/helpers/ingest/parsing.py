@@ -156,7 +156,7 @@ def parse_dates(
     every_offset = _arrow_utc(text)  # the usual export: every value ISO with Z or an offset
     if every_offset is not None:
         return DateParse(every_offset, pd.Series(False, index=index))
-    blank = text.isna() | (text == "")
+    blank = text.isna()  # clean_text made empty cells missing
     arr = _arrow(text)
     iso = _mask(arr, ISO_RE, index)
     # the other formats cannot match an ISO date: look for them only in the remaining cells
@@ -254,7 +254,7 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberPa
         none = pd.Series(False, index=index)
         return NumberParse(floats, none, none)
     text = clean_text(values)  # blanks are missing
-    blank = text.isna() | (text == "")
+    blank = text.isna()  # clean_text made empty cells missing
     arr = _arrow(text)
     if not (decimal_comma and _mask(arr, r"^-?\d{1,3}(?:\.\d{3})+$", index).any()):
         try:  # the common case: plain numbers, nothing to clean
