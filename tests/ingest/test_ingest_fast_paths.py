@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.ingest.load import ISO_DATE_TEXT, NUMBER_TEXT, _all_match
 from helpers.ingest.mapping import load_mapping
 from helpers.ingest.parsing import _iso_utc, clean_text, isin_text, parse_dates
 from helpers.ingest.safety import FORMULA_RE, NUMBER_LIKE, formula_mask, may_contain, regex_mask
@@ -366,3 +367,14 @@ def test_a_skipped_stage_does_not_hide_an_inversion():
     days = {"lead": [0, 0, 0], "mql": [10, 10, None], "sal": [None, None, None], "sql": [5, 12, 3]}
     first = pd.DataFrame({k: pd.to_datetime(v, unit="D", utc=True) for k, v in days.items()})
     assert _entered_out_of_order(first).tolist() == [True, False, False]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(["12", "1,234", "007", "x", "2024-05-01", "1.5"]), max_size=40),
+    st.integers(min_value=0, max_value=40),
+    st.sampled_from([NUMBER_TEXT, ISO_DATE_TEXT]),
+)
+def test_the_head_first_pattern_test_equals_testing_every_cell(values, head, pattern):
+    series = pd.Series(values, dtype="str")  # the head cut anywhere, even at 0
+    assert _all_match(series, pattern, head) == regex_mask(series, pattern).all()

@@ -161,17 +161,27 @@ ISO_DATE_TEXT = (
 )
 
 
+HEAD_CELLS = 1_000  # cells looked at first: most text columns fail every pattern there
+
+
+def _all_match(filled: pd.Series, pattern: str, head: int = HEAD_CELLS) -> bool:
+    """Whether every cell matches ``pattern``; the whole column is read only if its head does."""
+    if not regex_mask(filled.iloc[:head], pattern).all():
+        return False
+    return len(filled) <= head or bool(regex_mask(filled, pattern).all())
+
+
 def infer_type(text: pd.Series, raw: RawFile, mapping: Mapping) -> pd.Series:
     """An extra (unmapped) text column as numbers or ISO dates when every value is one."""
     filled = text.dropna()
     if filled.empty:
         return text
     pattern = NUMBER_TEXT_COMMA if raw.decimal_comma else NUMBER_TEXT
-    if regex_mask(filled, pattern).all():
+    if _all_match(filled, pattern):
         numbers = parse_numbers(text, decimal_comma=raw.decimal_comma).values
         whole = numbers.notna().all() and (numbers % 1 == 0).all()
         return numbers.astype("int64") if whole else numbers
-    if regex_mask(filled, ISO_DATE_TEXT).all() or regex_mask(filled, SLASH_RE).all():
+    if _all_match(filled, ISO_DATE_TEXT) or _all_match(filled, SLASH_RE):
         parsed = parse_dates(text, tz=mapping.timezone, day_first=_day_first(raw, mapping))
         if not parsed.unparseable.any():
             return parsed.values
