@@ -1,7 +1,8 @@
 """The message catalogue: every sentence a user reads, in English and Italian.
 
 Messages live in ``locales/<lang>/<domain>.yaml``; a key is ``<domain>.<name>``
-(``ingest.missing_column``). Placeholders use ``str.format`` syntax.
+(``ingest.missing_column``). Placeholders use ``str.format`` syntax. A sentence about a count
+has a ``<name>_one`` variant for exactly one, picked by :func:`t_count`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> str:
     except KeyError:
         raise MissingMessage(f"message {key!r} is missing in language {lang!r}") from None
     return text.format(**values) if values else text
+
+
+def t_count(key: str, count: float, lang: str | None = None, /, **values: Any) -> str:
+    """``t`` for a sentence about ``count`` things: ``{key}_one`` when ``count`` is 1 and the
+    catalogue has that key ("1 lead", "1 mese"), else ``key``; ``count`` is not filled in."""
+    one = f"{key}_one"
+    return t(one if count == 1 and has(one, lang) else key, lang, **values)
 
 
 def has(key: str, lang: str | None = None) -> bool:
