@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from statsmodels.stats.proportion import proportion_confint
 
 from helpers.errors import KitError, MissingTableError
-from helpers.messages import t
+from helpers.messages import t, t_count
 from helpers.model import CrmData, lead_codes
 from helpers.results import fmt_number, fmt_pct
 from helpers.stages import StageModel, stage_label
@@ -1263,10 +1263,13 @@ def bottlenecks(
 ) -> pd.DataFrame:
     """Handoffs ranked by the revenue they lose.
 
-    For each step a -> b: ``lost`` = leads reaching a but not b; ``p_win_next`` = share of
-    leads reaching b that are won; ``lost_value`` = lost x p_win_next x value per won deal
-    (``value_per_won`` or the mean amount of won opportunities). An upper bound: it assumes the
-    lost leads would have won like those that went on. ``explanation`` is one catalogue sentence.
+    For each step a -> b before the won stage: ``lost`` = leads reaching a but not b;
+    ``p_win_next`` = share of leads reaching b that are won; ``lost_value`` = lost x p_win_next x
+    value per won deal (``value_per_won`` or the mean amount of won opportunities). An upper
+    bound: it assumes the lost leads would have won like those that went on. The step into won
+    is left out: there "those that went on" all won, so every lost deal would count as a win
+    (win rates are in the conversion analyses). Empty when the model has no step before the one
+    into won. ``explanation`` is one catalogue sentence.
     """
     summary = funnel_summary(crm, as_of=as_of)
     model = crm.stage_model
@@ -1279,7 +1282,7 @@ def bottlenecks(
         value_per_won = float(amounts.mean())
     reached = summary.set_index("stage")["reached"]
     n_won = float(reached.get(won, 0))
-    stages = list(model.funnel[: model.funnel.index(won) + 1])
+    stages = list(model.funnel[: model.funnel.index(won)])  # the stages before won
     rows = []
     for a, b in itertools.pairwise(stages):
         lost = int(reached[a] - reached[b])
@@ -1295,13 +1298,15 @@ def bottlenecks(
                 "lost_value": value,
             }
         )
-    out = pd.DataFrame(rows).sort_values(
+    columns = ["from_stage", "to_stage", "reached", "lost", "p_win_next", "lost_value"]
+    out = pd.DataFrame(rows, columns=columns).sort_values(
         "lost_value", ascending=False, ignore_index=True, na_position="last"
     )
     out["rank"] = np.arange(1, len(out) + 1)
     out["explanation"] = [
-        t(
+        t_count(
             "funnel.bottleneck_sentence",
+            r.lost,
             lang,
             from_stage=stage_label(r.from_stage, lang, model),
             to_stage=stage_label(r.to_stage, lang, model),

@@ -274,21 +274,30 @@ def test_sales_velocity_and_coverage(crm):
 def test_bottlenecks_rank_by_lost_value(crm):
     out = fn.bottlenecks(crm, value_per_won=1000.0, as_of=AS_OF)
     pairs = list(zip(out["from_stage"], out["to_stage"], strict=True))
-    assert pairs[:4] == [
-        ("opportunity", "won"),
-        ("mql", "sal"),
-        ("sql", "opportunity"),
-        ("lead", "mql"),
-    ]
-    assert out["lost_value"].tolist()[:4] == pytest.approx([1000.0, 2000 / 3, 500.0, 200.0])
-    assert out["explanation"].str.len().gt(20).all()
-    assert out["explanation"].iloc[0].startswith("Between Opportunity and Won, 1 leads stopped")
+    # reached: lead 6, mql 5, sal 3 (L4 skipped it), sql 3, opportunity 2, won 1
+    assert pairs == [("mql", "sal"), ("sql", "opportunity"), ("lead", "mql"), ("sal", "sql")]
+    assert out["lost"].tolist() == [2, 1, 1, 0]
+    assert out["lost_value"].tolist() == pytest.approx([2000 / 3, 500.0, 200.0, 0.0])
+    assert ("opportunity", "won") not in pairs  # a lost deal would be valued as a sure win
+    assert out["explanation"].iloc[0].startswith("Between MQL and Sales accepted (SAL), 2 leads")
+    assert out["explanation"].iloc[1].startswith("Between SQL and Opportunity, 1 lead stopped; if")
     it = fn.bottlenecks(crm, value_per_won=1000.0, as_of=AS_OF, lang="it")
-    sal = "Tra MQL e Accettato dalle vendite (SAL) si sono fermati"
-    assert it["explanation"].iloc[1].startswith(sal)
+    assert it["explanation"].iloc[0].startswith("Tra MQL e Accettato dalle vendite (SAL) si sono")
+    assert it["explanation"].iloc[1].startswith("Tra SQL e Opportunità si è fermato 1 lead")
     assert list(it["from_stage"]) == list(out["from_stage"])  # the table keeps the raw keys
     # default value per won deal: the mean won amount (one won deal of 1000)
-    assert fn.bottlenecks(crm, as_of=AS_OF)["lost_value"].iloc[0] == pytest.approx(1000.0)
+    assert fn.bottlenecks(crm, as_of=AS_OF)["lost_value"].iloc[0] == pytest.approx(2000 / 3)
+
+
+def test_bottlenecks_are_empty_when_the_model_goes_straight_to_won(crm):
+    two_stages = load_stage_model("olist")
+    sh = crm.stage_history.replace({"stage": {"lead": "mql"}})
+    sh = sh[sh["stage"].isin(["mql", "won"])].drop_duplicates(["lead_id", "stage"])
+    small = CrmData(
+        leads=crm.leads, stage_history=sh, opportunities=crm.opportunities, stage_model=two_stages
+    )
+    out = fn.bottlenecks(small, value_per_won=1000.0, as_of=AS_OF)
+    assert out.empty and "explanation" in out and "lost_value" in out
 
 
 def test_response_times_respect_as_of(crm):
