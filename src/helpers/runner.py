@@ -368,6 +368,15 @@ def _finish_failed(
     return ReportOutcome(exit_code, failed, status, messages, runs)
 
 
+def _folder_problem(exc: OSError) -> str:
+    """Which catalogue reason explains why a folder could not be made."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "file_in_the_way"
+    if isinstance(exc, PermissionError):
+        return "no_permission"
+    return "cannot_create"
+
+
 def run_report(
     config: ClientConfig,
     *,
@@ -401,11 +410,14 @@ def run_report(
         check_parameters(spec, all_params[spec.name])
 
     inputs = input_files(config)
-    target.parent.mkdir(parents=True, exist_ok=True)
     stage = target.with_name(f".{target.name}.building-{os.getpid()}")
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if stage.exists():
+            shutil.rmtree(stage)
+        stage.mkdir()
+    except OSError as exc:
+        raise KitError(f"report.out_unusable.{_folder_problem(exc)}", path=str(target)) from None
     try:
         say(t("report.progress_validate", lang))
         paths = list(config.data)

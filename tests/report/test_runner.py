@@ -207,3 +207,18 @@ def test_kernels_receive_the_environment_and_the_run_folder(tmp_path, tiny_noteb
     assert report_command(report_args(config, out), specs=[NotebookSpec("05_probe", probe)]) == 0
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))["05_probe"]
     assert results == {"lang": "it", "tqdm": "1", "cwd_is_run": True}
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_an_output_folder_that_cannot_be_made_is_exit_2_in_plain_words(tmp_path, tiny_notebooks,
+                                                                       lang):  # fmt: skip
+    config = write_client(tmp_path, "Blocked", tiny_notebooks)
+    (tmp_path / "afile").write_text("in the way", encoding="utf-8")
+    with pytest.raises(KitError) as info:
+        report_command(report_args(config, tmp_path / "afile" / "run"))
+    assert info.value.key == "report.out_unusable.file_in_the_way" and info.value.exit_code == 2
+    message = info.value.message(lang)
+    assert str(tmp_path / "afile" / "run") in message
+    reason = {"en": "a file with that name", "it": "c'è già un file con quel nome"}[lang]
+    assert reason in message
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "in the way"
