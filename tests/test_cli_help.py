@@ -74,3 +74,26 @@ def test_lang_on_the_command_line_sets_the_language_of_the_help(monkeypatch, cap
     assert "Esegue i notebook" in capsys.readouterr().out
     assert cli.main(["validate", "--lang", "it"]) == exitcodes.UNUSABLE
     assert "argomenti errati" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "italian"),
+    [
+        (["report", "--jobs", "abc"], "(--jobs non accetta 'abc')"),
+        (["validate"], "(manca: path)"),
+        (["report", "--bogus"], "(non riconosciuto: --bogus)"),
+        (["report", "--lang", "fr"], "(--lang non accetta 'fr'; scegli tra 'en', 'it')"),
+        (["validate", "x", "--mapping"], "(--mapping vuole un valore dopo)"),
+    ],
+)
+def test_argparse_details_are_said_in_the_language_too(monkeypatch, capsys, argv, italian):
+    monkeypatch.setenv("SMARKETING_LANG", "it")
+    assert cli.main(argv) == exitcodes.UNUSABLE
+    err = capsys.readouterr().err
+    assert italian in err
+    for english in ("argument", "invalid", "required", "unrecognized", "expected"):
+        assert english not in err
+
+
+def test_an_argparse_detail_the_catalogue_does_not_know_is_kept():
+    assert cli.argparse_detail("something new", "it") == "something new"

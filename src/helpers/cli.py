@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -26,12 +27,39 @@ class _Formatter(argparse.HelpFormatter):
         super().add_usage(usage, actions, groups, prefix)
 
 
+# argparse's own error details (Python 3.11+), each said again from the catalogue
+_ARGPARSE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"the following arguments are required: (?P<names>.+)", "required"),
+        (r"unrecognized arguments: (?P<names>.+)", "unrecognised"),
+        (r"argument (?P<name>\S+): invalid \w+ value: (?P<value>.+)", "invalid_value"),
+        (
+            r"argument (?P<name>\S+): invalid choice: (?P<value>.+?)"
+            r" \(choose from (?P<choices>.+)\)",
+            "invalid_choice",
+        ),
+        (r"argument (?P<name>\S+): expected (?:one|at least one) argument", "expects_value"),
+    )
+)
+
+
+def argparse_detail(message: str, lang: str | None = None) -> str:
+    """An argparse error detail in the catalogue's words; unknown ones are kept as they are."""
+    for pattern, key in _ARGPARSE_ERRORS:
+        found = pattern.fullmatch(message)
+        if found:
+            return t(f"cli.argparse.{key}", lang, **found.groupdict())
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose error line comes from the message catalogue (exit 2)."""
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        text = t("cli.usage_error", None, command=self.prog, detail=message)
+        detail = argparse_detail(message)
+        text = t("cli.usage_error", None, command=self.prog, detail=detail)
         self.exit(exitcodes.UNUSABLE, text + "\n")
 
 
@@ -168,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_resolve(args.handler)(args))
     except KitError as exc:
-        print(t("cli.error_prefix", None, message=exc.message()), file=sys.stderr)
+        print(t("cli.error_prefix", exc.lang, message=exc.message()), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(t("cli.interrupted"), file=sys.stderr)

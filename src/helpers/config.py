@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from helpers.errors import KitError
+from helpers.ingest.mapping import PRESETS
 from helpers.messages import LANGUAGES, t
 
 NOTEBOOKS: tuple[str, ...] = (
@@ -288,6 +289,14 @@ def _paths(key: str, value: Any, base: Path) -> tuple[Path, ...]:
     return paths
 
 
+def _mapping(value: Any, base: Path) -> str | None:
+    """A preset name as it is; a mapping file relative to ``base`` (the config's folder)."""
+    name = _opt_str("mapping", value)
+    if name is None or name in PRESETS:
+        return name
+    return str((base / name).resolve())
+
+
 def parse_config(raw: Any, base: Path, source: Path | None = None) -> ClientConfig:
     """Check a config already read from YAML; ``base`` is the folder paths are relative to."""
     if not isinstance(raw, Mapping):
@@ -320,7 +329,7 @@ def parse_config(raw: Any, base: Path, source: Path | None = None) -> ClientConf
     return ClientConfig(
         client=_str("client", raw["client"]),
         data=_paths("data", raw["data"], base),
-        mapping=_opt_str("mapping", raw.get("mapping")),
+        mapping=_mapping(raw.get("mapping"), base),
         period_start=period.get("start"),
         period_end=period.get("end"),
         language=language,
@@ -375,8 +384,8 @@ def config_from_args(
     if data is not None:
         raw["data"] = str(Path(data).resolve())
         raw.setdefault("client", Path(data).resolve().name)
-    if mapping is not None:
-        raw["mapping"] = mapping
+    if mapping is not None:  # a file named on the command line is relative to where it runs
+        raw["mapping"] = mapping if mapping in PRESETS else str(Path(mapping).resolve())
     if lang is not None:
         raw["language"] = lang
     if only:

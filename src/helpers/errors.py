@@ -11,6 +11,7 @@ class KitError(Exception):
     """A problem a user must fix; ``str()`` gives the message in the current language."""
 
     exit_code: int = 2
+    lang: str | None = None  # the language to speak when none is asked for (a config's)
 
     def __init__(self, key: str, /, **values: Any) -> None:
         self.key = key
@@ -18,7 +19,7 @@ class KitError(Exception):
         super().__init__(key)
 
     def message(self, lang: str | None = None) -> str:
-        return t(self.key, lang, **self.values)
+        return t(self.key, lang or self.lang, **self.values)
 
     def __str__(self) -> str:
         return self.message()

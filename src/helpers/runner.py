@@ -507,10 +507,14 @@ def report_command(args: argparse.Namespace, specs: Sequence[NotebookSpec] | Non
     config = config_from_args(
         args.config, data=args.data, mapping=args.mapping, lang=args.lang, only=args.only
     )
-    outcome = run_report(
-        config, out=args.out, jobs=args.jobs, specs=specs, progress=sys.stderr.isatty()
-    )
     lang = config.language
+    try:
+        outcome = run_report(
+            config, out=args.out, jobs=args.jobs, specs=specs, progress=sys.stderr.isatty()
+        )
+    except KitError as exc:  # said in the config's language (``--lang`` has set it if given)
+        exc.lang = exc.lang or lang
+        raise
     if outcome.status == "ok":
         print(t("report.done", lang, path=str(outcome.index)))
     else:

@@ -119,6 +119,30 @@ def test_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
     assert cfg.source == path.resolve()
 
 
+def test_a_mapping_file_is_relative_to_the_config_and_a_flag_to_the_working_folder(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "client").mkdir()
+    (tmp_path / "shared.yaml").write_text("name: shared\n", encoding="utf-8")
+    path = tmp_path / "client" / "client.yaml"
+    path.write_text(yaml.safe_dump(_raw(mapping="../shared.yaml")), encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert load_config(path).mapping == str((tmp_path / "shared.yaml").resolve())
+    flag = config_from_args(path, mapping="mine.yaml")
+    assert flag.mapping == str((tmp_path / "elsewhere" / "mine.yaml").resolve())
+    assert config_from_args(path, mapping="hubspot").mapping == "hubspot"  # presets stay names
+
+
+def test_errors_after_the_config_is_read_speak_its_language(tmp_path, capsys):
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump(_raw(mapping="nomap.yaml", language="it")), encoding="utf-8")
+    code = cli.main(["report", "--config", str(path), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("Errore: La mappatura") and str(tmp_path / "nomap.yaml") in err
+
+
 def test_command_line_values_override_the_file(tmp_path):
     (tmp_path / "other").mkdir()
     path = tmp_path / "client.yaml"
