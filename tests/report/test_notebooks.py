@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import re
+import shutil
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -402,3 +403,26 @@ def test_a_second_run_gives_byte_identical_reports(sample_run, tmp_path):
     assert (out / "figures" / "sla_reverse_funnel.png").read_bytes() == (
         sample_run / "figures" / "sla_reverse_funnel.png"
     ).read_bytes()
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_a_leads_only_export_runs_and_each_section_says_it_needs_the_stage_history(tmp_path, lang):
+    data = tmp_path / "export"
+    data.mkdir()
+    shutil.copy(SAMPLES / "leads.csv", data / "leads.csv")
+    only = ["02_sla", "03_funnel_handoffs"]
+    code, _, stderr = _run(tmp_path / "run", None, data=str(data), lang=lang, only=only)
+    assert code == 0, stderr
+    run = tmp_path / "run"
+    sla = (run / "02_sla.html").read_text(encoding="utf-8")
+    funnel = (run / "03_funnel_handoffs.html").read_text(encoding="utf-8")
+    no_table = t("notebooks.common.no_table", lang, table="stage_history", consequence="")
+    no_table = no_table.replace("**stage_history**", "<strong>stage_history</strong>").strip()
+    assert no_table in sla and no_table in funnel
+    assert funnel.count(t("notebooks.funnel.needs_history", lang)) == 3  # handoff, speed, leaks
+    assert t("notebooks.sla.compliance_needs_history", lang) in sla
+    results = _results(run)
+    assert t("notebooks.sla.summary_no_history", lang) in results["02_sla"]["summary"]
+    funnel_summary = results["03_funnel_handoffs"]["summary"]
+    assert t("notebooks.funnel.summary_no_history", lang) in funnel_summary
+    assert results["02_sla"]["inputs"]["rates"] is None
