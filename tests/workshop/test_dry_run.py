@@ -5,6 +5,7 @@ action list, the measurement plan)."""
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,6 +27,19 @@ HALF_DAY = (
     "03_funnel_explorer.ipynb",
 )
 LANG = "it"
+# the cards the room wrote before the session (notebook 02's ``cards_file``)
+ROOM_CARDS = [
+    {
+        "name": "Acquisti Anna",
+        "role": "Responsabile acquisti",
+        "goals": ["Fornitori affidabili"],
+        "challenges": [],
+        "objections": ["Costa troppo"],
+        "where_they_learn": [],
+        "decision_criteria": [],
+        "buying_triggers": [],
+    }
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +61,18 @@ def takehome(sample_dir, tmp_path_factory) -> tuple[Path, Path]:
 
     out = tmp_path_factory.mktemp("takehome")
     executed = tmp_path_factory.mktemp("executed")
+    cards = tmp_path_factory.mktemp("cards") / "cards.yaml"
+    cards.write_text(yaml.safe_dump(ROOM_CARDS, allow_unicode=True), encoding="utf-8")
     os.environ.setdefault("MPLBACKEND", "Agg")
 
     def run(name: str) -> None:
+        parameters = {"lang": LANG, "data_dir": str(sample_dir), "out_dir": str(out)}
+        if name.startswith("02_"):
+            parameters["cards_file"] = str(cards)
         pm.execute_notebook(
             str(WORKSHOP / name),
             str(executed / name),
-            parameters={"lang": LANG, "data_dir": str(sample_dir), "out_dir": str(out)},
+            parameters=parameters,
             kernel_name="python3",
             cwd=str(WORKSHOP),
             progress_bar=False,
@@ -80,10 +99,27 @@ def test_the_notebooks_ran_without_errors(takehome):
         assert not errors, (name, errors)
 
 
+def _shown(executed: Path, name: str) -> str:
+    """Everything a notebook showed: printed text and displayed HTML/plain text."""
+    nb = nbformat.read(executed / name, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                parts.append(output.text)
+            data = output.get("data", {})
+            parts += [data.get("text/html", ""), data.get("text/plain", "")]
+    return "\n".join(parts)
+
+
 def test_persona_cards(takehome):
     out, _ = takehome
     page = (out / "persona_cards.html").read_text(encoding="utf-8")
-    assert page.count('class="persona-card"') >= 1
+    # only the room's card: the facilitator's example is shown, never taken home
+    assert page.count('class="persona-card"') == len(ROOM_CARDS)
+    assert "Acquisti Anna" in page
+    assert t("workshop.persona.example.role", LANG) not in page
+    assert t("workshop.persona.example.role", "en") not in page
     assert t("personas.card_objections", LANG) in page
     markdown = (out / "persona_cards.md").read_text(encoding="utf-8")
     assert markdown.startswith(f"# {t('workshop.takehome.persona_title', LANG)}")
@@ -119,3 +155,20 @@ def test_measurement_plan(takehome):
     assert not [row for row in rows if missing in row], rows
     assert t("workshop.takehome.plan_note", LANG) in text
     assert (out / "measurement_plan.html").is_file()
+
+
+def test_what_the_room_reads_is_translated_and_formatted(takehome):
+    _, executed = takehome
+    sla_shown = _shown(executed, "01_sla_calculator.ipynb")
+    assert not re.search(r"\b(fits|tight|over)\b", sla_shown)  # verdict keys, not sentences
+    assert re.search(r"^Con 4 venditori: ", sla_shown, re.M)
+    prefix = t("workshop.sla.range_line", LANG, low="", high="").split(" tra")[0]
+    ranges = [line for line in sla_shown.splitlines() if line.startswith(prefix)]
+    assert ranges and not re.search(r"\d{4}", ranges[0]), ranges  # 1.146, not 1146
+    personas_shown = _shown(executed, "02_persona_builder.ipynb")
+    for raw in ("mql_to_sql_low", "wrong_company_size", "0.149", "Operations Olivia</h3>"):
+        assert raw not in personas_shown, raw
+    assert t("workshop.persona_data.col_win_rate", LANG) in personas_shown
+    funnel_shown = _shown(executed, "03_funnel_explorer.ipynb")
+    assert "same_as_whole" not in funnel_shown and "->" not in funnel_shown
+    assert t("workshop.funnel.col_leak", LANG) in funnel_shown

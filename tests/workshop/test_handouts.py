@@ -16,10 +16,12 @@ from helpers.workshop.handouts import (
     HANDOUTS,
     baseline_metrics,
     handoff_actions,
+    handout_title,
     main,
     measurement_plan,
     persona_cards_html,
     persona_cards_markdown,
+    save_persona_cards,
     sla_takehome,
     write_takehome,
 )
@@ -173,3 +175,23 @@ def test_take_home_is_written_as_markdown_and_printable_html(tmp_path):
     assert '<html lang="it">' in page and "<title>Plan</title>" in page
     assert "<td>1 <x></td>" in page or "<td>1 &lt;x&gt;</td>" in page
     assert not EXTERNAL.search(page)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_index_links_carry_the_handout_titles_not_file_names(written, lang):
+    index = html.unescape((written / f"index_{lang}.html").read_text(encoding="utf-8"))
+    links = dict(re.findall(r'<a href="([^"]+)">([^<]*)</a>', index))
+    assert links == {f"{name}_{lang}.html": handout_title(name, lang) for name in HANDOUTS}
+    assert handout_title("persona_card", lang) == t("workshop.handouts.persona_title", lang)
+    assert not any(text.endswith(f"_{lang}") for text in links.values())
+
+
+def test_persona_take_home_holds_only_the_rooms_cards(tmp_path):
+    assert save_persona_cards(tmp_path, [], "it") == t("workshop.persona.no_cards", "it")
+    assert not list(tmp_path.iterdir())  # nothing to take home, no file
+    card = card_from_dict({**CARD, "name": "Finance Filippo"})
+    message = save_persona_cards(tmp_path, [card], "it")
+    assert message == t("workshop.persona.added", "it", count="1")
+    page = (tmp_path / "persona_cards.html").read_text(encoding="utf-8")
+    assert page.count('class="persona-card"') == 1 and "Finance Filippo" in page
+    assert (tmp_path / "persona_cards.md").read_text(encoding="utf-8").count("### ") == 1

@@ -104,3 +104,46 @@ def test_playbook_participant_copies_hold_no_solutions_and_no_outputs(tmp_path, 
                 assert not cell.outputs and cell.execution_count is None
         n_placeholders = sum(PLACEHOLDER_TAG in c.metadata.get("tags", []) for c in copy.cells)
         assert n_placeholders == len(solutions[source.name])
+
+
+def _with_parameters(lang_line: str) -> nbformat.NotebookNode:
+    nb = _solved_notebook()
+    params = nbformat.v4.new_code_cell(f'{lang_line}\ndata_dir: str = "data/samples"  # folder')
+    params.metadata["tags"] = ["parameters"]
+    plain = nbformat.v4.new_code_cell('lang = "en"  # not a parameters cell: left alone')
+    nb.cells = [params, plain, *nb.cells]
+    return nb
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            'lang: str = "en"  # "it": tools in Italian',
+            'lang: str = "it"  # "it": tools in Italian',
+        ),
+        ("lang = 'en'", 'lang = "it"'),
+        ('lang="en"', 'lang="it"'),
+    ],
+)
+def test_participant_copy_runs_in_the_chosen_language(line, expected):
+    out = participant_notebook(_with_parameters(line), "it")
+    assert out.cells[0].source.splitlines() == [
+        expected,
+        'data_dir: str = "data/samples"  # folder',
+    ]
+    assert out.cells[1].source.startswith('lang = "en"')
+    assert "parameters" in out.cells[0].metadata["tags"]  # papermill still finds it
+    english = participant_notebook(_with_parameters(line), "en")
+    assert english.cells[0].source.splitlines()[0] == expected.replace('"it"', '"en"', 1)
+
+
+@pytest.mark.skipif(not any(WORKSHOP.glob("*.ipynb")), reason="no workshop notebooks yet")
+def test_italian_copies_of_the_playbook_set_lang_it(tmp_path):
+    assert main(["--src", str(WORKSHOP), "--out", str(tmp_path), "--lang", "it"]) == 0
+    for copy in sorted(tmp_path.glob("*.ipynb")):
+        nb = nbformat.read(copy, as_version=4)
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) == 1, copy.name
+        lines = [x for x in params[0].source.splitlines() if x.startswith("lang")]
+        assert lines and all(x.split("#")[0].rstrip().endswith('= "it"') for x in lines), lines

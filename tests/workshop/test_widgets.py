@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import sla
+from helpers import personas, sla
 from helpers.errors import KitError
 from helpers.messages import t
 from helpers.model import SURVEY_SCHEMA, WORDS_SCHEMA, CrmData
-from helpers.stages import load_stage_model
+from helpers.results import fmt_number
+from helpers.stages import load_stage_model, reason_label, stage_label, step_label
 from helpers.workshop.widgets import (
     ALL,
+    WAVES,
     SlaInputs,
     add_answers,
     add_card,
     add_words,
+    capacity_sentence,
     compute_sla,
     empty_survey,
     empty_words,
+    example_card,
     explore_funnel,
     filter_crm,
     funnel_explorer,
@@ -28,13 +34,21 @@ from helpers.workshop.widgets import (
     live_survey,
     live_words,
     mql_range,
+    mql_range_sentence,
     parse_scores,
     persona_builder,
     persona_card,
+    rejections_html,
+    scorecard_html,
+    segment_column_label,
+    segment_leaks,
+    segment_leaks_html,
     segment_values,
     sla_calculator,
     sla_terms,
     tally_words,
+    tone_sentence,
+    words_html,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +291,7 @@ def test_live_words_tally_and_unscored_words():
     assert "snob" in scores.unscored
     assert tone.loc["marketing", "n_negative"] == 0
     html_text = tool.output.value.replace("&#x27;", "'")
-    assert scores.sentence("sales", "it") in html_text
+    assert tone_sentence(scores, "sales", "it") in html_text
     assert t("workshop.words.tone_unscored", "it") in html_text
 
 
@@ -367,3 +381,274 @@ def test_italian_slider_readouts_have_no_english_thousands_comma():
     assert english.readout_format == ",.0f"
     assert italian.readout_format == ".0f"  # "1,000,000" would read as one in Italian
     assert all("," not in c.readout_format for c in sla_calculator("it").controls.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# what a room reads: counts, languages, formatted numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def _answers(instrument, people: dict[str, str], waves: tuple[str, ...]) -> pd.DataFrame:
+    survey = empty_survey()
+    for wave in waves:
+        for code, team in people.items():
+            survey = add_answers(survey, code, team, wave, [3] * 20, instrument)
+    return survey
+
+
+def test_survey_counts_people_not_person_wave_pairs(instrument):
+    # two people per team, each answering before and after: 4 people, 8 questionnaires
+    people = {"S1": "sales", "S2": "sales", "M1": "marketing", "M2": "marketing"}
+    tool = live_survey("en", instrument, _answers(instrument, people, WAVES))
+    count = re.search(r'smk-survey-count">([^<]*)<', tool.output.value).group(1)
+    assert _plain(count) == t("workshop.survey.added", "en", count="4")
+    assert "8" not in count
+
+
+def test_survey_of_one_person_says_one_person_in_both_languages(instrument):
+    survey = _answers(instrument, {"S1": "sales"}, ("before", "after"))
+    italian = _plain(live_survey("it", instrument, survey).output.value)
+    assert "Ha risposto 1 persona." in italian and "1 persone" not in italian
+    english = _plain(live_survey("en", instrument, survey).output.value)
+    assert "1 person has answered." in english and "1 people" not in english
+
+
+def test_sla_panel_says_when_the_mqls_must_arrive_and_follows_the_cycle_slider():
+    tool = sla_calculator("en")  # 60-day cycle: 2 months
+    assert re.search(r"must arrive 2 months earlier", tool.output.value)
+    tool.controls["sales_cycle_days"].value = 90
+    assert tool.state["outcome"].funnel.shift_months == 3
+    assert re.search(
+        r"With a 90-day sales cycle, .* must arrive 3 months earlier", tool.output.value
+    )
+    tool.controls["sales_cycle_days"].value = 30
+    assert "must arrive 1 month earlier" in tool.output.value
+    tool.controls["sales_cycle_days"].value = 10  # less than half a month: the same month
+    assert "must arrive in that same month" in tool.output.value
+    tool.controls["sales_cycle_days"].value = 0
+    assert _plain(t("workshop.sla.cycle_none", "en")) in _plain(tool.output.value)
+
+
+def test_sla_panel_in_italian_handles_one_month_and_labels_stages():
+    tool = sla_calculator("it", SlaInputs(months=1, sales_cycle_days=30))
+    text = _plain(tool.output.value)
+    assert "in 1 mese (" in text and "1 mesi" not in text
+    assert "devono arrivare 1 mese prima" in text
+    cells = re.findall(r"<tr><td>([^<]*)</td>", text)
+    assert cells == [
+        stage_label(k, "it") for k in ("lead", "mql", "sal", "sql", "opportunity", "won")
+    ]
+    assert "Opportunità" in cells and "opportunity" not in cells
+    english = _plain(sla_calculator("en", SlaInputs(months=1)).output.value)
+    assert "in 1 month (" in english and "1 months" not in english
+
+
+def test_sla_headline_formats_a_large_target():
+    inputs = SlaInputs(revenue_target=20_000_000, marketing_share=1.0, months=1, reps=1)
+    outcome = compute_sla(inputs)
+    assert outcome.mql_per_rep_per_month >= 1000
+    italian = sla_calculator("it", inputs).output.value
+    target = fmt_number(outcome.mql_per_rep_per_month, "it")
+    assert "." in target
+    assert f'class="smk-mql-target">{target}<' in italian
+    assert f'data-mql-per-rep-month="{outcome.mql_per_rep_per_month}"' in italian
+
+
+def test_range_sentence_follows_the_calculators_current_inputs():
+    rates = sla.StageRates(
+        rates=SlaInputs().rates(),
+        low={"opportunity_to_won": 0.2},
+        high={"opportunity_to_won": 0.3},
+    )
+    tool = sla_calculator("it")
+    assert mql_range_sentence(tool.state["inputs"], rates, "it") == t(
+        "workshop.sla.range_line", "it", low="667", high="1.000"
+    )
+    # twice the revenue target: 80 customers -> 80/0.3/0.2 = 1,333.3 -> 1,334 and 2,000
+    tool.controls["revenue_target"].value = 2_400_000
+    line = mql_range_sentence(tool.state["inputs"], rates, "it")
+    assert line == t("workshop.sla.range_line", "it", low="1.334", high="2.000")
+    assert mql_range_sentence(tool.state["inputs"], None, "it") == ""
+    assert mql_range_sentence(tool.state["inputs"], sla.StageRates(SlaInputs().rates())) == ""
+
+
+def test_capacity_sentence_names_the_reps_and_no_raw_verdict():
+    four = capacity_sentence(compute_sla(SlaInputs(reps=4)), "it")
+    assert four.startswith("Con 4 venditori: ")
+    assert four.endswith(compute_sla(SlaInputs(reps=4)).capacity.sentence("it"))
+    one = capacity_sentence(compute_sla(SlaInputs(reps=1)), "it")
+    assert one.startswith("Con 1 venditore: ")
+    assert not re.search(r"\b(fits|tight|over)\b", four + one)
+    assert capacity_sentence(compute_sla(SlaInputs(reps=1)), "en").startswith("With 1 sales rep: ")
+
+
+def test_explorer_in_italian_labels_stages_and_segment_columns():
+    tool = funnel_explorer(_tiny_crm(), "it", columns=["source", "region"], chart=False)
+    text = _plain(tool.output.value)
+    cells = re.findall(r"<tr><td>([^<]*)</td>", text)
+    assert cells[:6] == [
+        stage_label(k, "it") for k in ("lead", "mql", "sal", "sql", "opportunity", "won")
+    ]
+    assert "opportunity" not in cells and "won" not in cells
+    assert tool.controls["by"].options == (("Fonte", "source"), ("Area geografica", "region"))
+    assert segment_column_label("budget_owner", "it") == "budget_owner"  # no label: the name
+    # reached 6, 5, 4, 3, 3, 2: each stage as a share of the one before, through fmt_pct
+    steps = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td></tr>", text)
+    assert steps == ["", "83%", "80%", "75%", "100%", "67%"]
+
+
+def _leaky_crm() -> CrmData:
+    """Seven leads; every opportunity is won, so no leak is ever on the step into won.
+
+    web (4): L1 won, L2 to SAL, L3 to MQL, L4 lead. event (2): L5 won, L6 to SQL. fair (1): L7.
+    """
+    ts = pd.Timestamp("2025-01-01", tz="UTC")
+    sources = ["web"] * 4 + ["event"] * 2 + ["fair"]
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(1, 8)],
+            "created_at": pd.Series([ts] * 7, dtype="datetime64[us, UTC]"),
+            "source": sources,
+        }
+    )
+    full = ["lead", "mql", "sal", "sql", "opportunity", "won"]
+    path = {
+        "L1": full,
+        "L2": full[:3],
+        "L3": full[:2],
+        "L4": full[:1],
+        "L5": full,
+        "L6": full[:4],
+        "L7": full[:1],
+    }
+    rows = [
+        {"lead_id": lid, "stage": s, "entered_at": ts + pd.Timedelta(days=i)}
+        for lid, stages in path.items()
+        for i, s in enumerate(stages)
+    ]
+    history = pd.DataFrame(rows).astype({"entered_at": "datetime64[us, UTC]"})
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": ["O1", "O5"],
+            "lead_id": ["L1", "L5"],
+            "amount": [10_000.0, 30_000.0],
+            "created_at": pd.Series([ts] * 2, dtype="datetime64[us, UTC]"),
+            "outcome": ["won", "won"],
+        }
+    )
+    return CrmData(leads, history, opps, stage_model=load_stage_model("default"))
+
+
+def test_segment_leaks_by_hand_and_as_an_italian_table():
+    # all leads, 20,000 a won deal: lead->mql 2 x 2/5 = 16,000; mql->sal 1 x 2/4 = 10,000;
+    # sal->sql 1 x 2/3 = 13,333; sql->opportunity 1 x 2/2 = 20,000 (the largest).
+    # web (10,000 a deal): sal->sql 1 x 1/1 = 10,000 is its largest; event (30,000): sql->opp.
+    # fair has no won deal: nothing to value a leak with.
+    crm = _leaky_crm()
+    leaks = segment_leaks(crm, "source", "it")
+    assert leaks["value"].tolist()[1:] == ["web", "event", "fair"]
+    assert pd.isna(leaks["value"].iloc[0])
+    stages = leaks[["from_stage", "to_stage"]].astype(object)
+    stages = stages.where(stages.notna(), None)
+    got = list(zip(stages["from_stage"], stages["to_stage"], leaks["same_as_whole"], strict=True))
+    assert got == [
+        ("sql", "opportunity", True),
+        ("sal", "sql", False),
+        ("sql", "opportunity", True),
+        (None, None, False),
+    ]
+    text = _plain(segment_leaks_html(leaks, "source", "it", crm.stage_model))
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", text)
+    assert rows == [
+        ("Tutti i lead", step_label("sql", "opportunity", "it"), "sì"),
+        ("web", step_label("sal", "sql", "it"), "no"),
+        ("event", step_label("sql", "opportunity", "it"), "sì"),
+        ("fair", t("workshop.funnel.none", "it"), "no"),
+    ]
+    assert "<th>Fonte</th>" in text and "same_as_whole" not in text and "->" not in text
+
+
+def test_tone_sentence_needs_no_article_before_the_percentage():
+    # five of six scored words negative: 83%; Italian must not read "il 83%"
+    words = add_words(empty_words(), "sales", "before", "lento, lenti, lento, lento, lento", "it")
+    words = add_words(words, "sales", "before", "disponibili", "it")
+    scores = tally_words(words, None, "it")
+    italian = tone_sentence(scores, "sales", "it")
+    assert "83%" in italian and "il 83%" not in italian
+    assert re.search(r"\b(il|lo|la) \d+%", italian.split(".")[0]) is None
+    assert t("assessment.claim_87", "it") in italian
+    html_text = _plain(words_html(scores, "it"))
+    assert italian in html_text
+    one = tally_words(add_words(empty_words(), "sales", "before", "lento", "it"), None, "it")
+    assert "1 parola classificata" in tone_sentence(one, "sales", "it")
+    assert "1 scored word;" in tone_sentence(one, "sales", "en")
+
+
+def test_example_card_is_in_the_language_and_never_joins_the_rooms_cards():
+    tool = persona_builder("it")
+    italian, english = example_card("it"), example_card("en")
+    assert italian.name == t("workshop.persona.example.name", "it") != english.name
+    assert italian.goals == tuple(t("workshop.persona.example.goals", "it").splitlines())
+    assert all(getattr(italian, k) for k in ("role", "summary", *personas.CARD_LISTS))
+    assert tool.state["cards"] == []
+
+
+def test_scorecard_and_rejection_tables_are_translated_and_formatted():
+    nan = float("nan")
+    scorecard = pd.DataFrame(
+        {
+            "persona": ["Founder Fabio", personas.NO_PERSONA],
+            "leads": [2479, 12],
+            "mql": [834, 3],
+            "mql_to_sql": [0.149880, nan],
+            "mql_to_sql_low": [0.127262, nan],
+            "mql_to_sql_high": [0.175709, nan],
+            "mql_to_won": [0.026379, nan],
+            "mql_to_won_low": [0.017484, nan],
+            "mql_to_won_high": [0.039617, nan],
+            "win_rate": [0.338462, nan],
+            "win_rate_low": [0.235335, nan],
+            "win_rate_high": [0.459616, nan],
+            "cycle_days_median": [51.367251, nan],
+            "deal_median": [4258.99, nan],
+        }
+    )
+    text = _plain(scorecard_html(scorecard, "it"))
+    rows = re.findall(r"<tr>(.*?)</tr>", text)
+    assert re.findall(r"<td>([^<]*)</td>", rows[1]) == [
+        "Founder Fabio",
+        "2.479",
+        "834",
+        "15,0% (12,7%-17,6%)",
+        "2,6% (1,7%-4,0%)",
+        "33,8% (23,5%-46,0%)",
+        "51",
+        "4.259",
+    ]
+    assert re.findall(r"<td>([^<]*)</td>", rows[2])[0] == t(
+        "workshop.persona_data.no_persona", "it"
+    )
+    assert "mql_to_sql" not in text and "0.1498" not in text
+    assert f"<th>{t('workshop.persona_data.col_win_rate', 'it')}</th>" in text
+    mix = pd.DataFrame(
+        {
+            "persona": ["Founder Fabio", "Founder Fabio"],
+            "reason": ["wrong_company_size", "unspecified"],
+            "n": [137, 2],
+            "total": [139, 139],
+            "share": [137 / 139, 2 / 139],
+            "ci_low": [0.95, 0.004],
+            "ci_high": [0.996, 0.05],
+        }
+    )
+    text = _plain(rejections_html(mix, "it"))
+    assert reason_label("wrong_company_size", "it") in text
+    assert reason_label(None, "it") in text
+    assert "wrong_company_size" not in text and "unspecified" not in text
+    assert "98,6% (95,0%-99,6%)" in text

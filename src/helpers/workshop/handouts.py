@@ -35,6 +35,19 @@ from helpers.stages import step_label
 from helpers.workshop import PROJECT_ROOT
 
 HANDOUTS: tuple[str, ...] = ("persona_card", "sla_template", "questionnaire", "word_exercise")
+# the catalogue key of each handout's title (``workshop.handouts.<key>``)
+HANDOUT_TITLES: dict[str, str] = {
+    "persona_card": "persona_title",
+    "sla_template": "sla_title",
+    "questionnaire": "questionnaire_title",
+    "word_exercise": "words_title",
+}
+
+
+def handout_title(name: str, lang: str = "en") -> str:
+    """The title a reader sees for handout ``name`` (one of :data:`HANDOUTS`)."""
+    return t(f"workshop.handouts.{HANDOUT_TITLES[name]}", lang)
+
 
 PRINT_CSS = """
 @page { size: A4; margin: 15mm; }
@@ -184,9 +197,13 @@ def write_text(path: str | Path, text: str) -> Path:
 def write_handouts(out_dir: str | Path, lang: str = "en") -> list[Path]:
     """Write ``<name>_<lang>.html`` for every handout, plus ``index_<lang>.html`` linking them."""
     out_dir = Path(out_dir)
-    written = [write_text(out_dir / f"{n}_{lang}.html", doc) for n, doc in handouts(lang).items()]
+    docs = handouts(lang)
+    written = [write_text(out_dir / f"{n}_{lang}.html", doc) for n, doc in docs.items()]
     title = t("workshop.handouts.index_title", lang)
-    links = "".join(f'<li><a href="{p.name}">{_e(p.stem)}</a></li>' for p in written)
+    links = "".join(
+        f'<li><a href="{_e(p.name)}">{_e(handout_title(n, lang))}</a></li>'
+        for n, p in zip(docs, written, strict=True)
+    )
     body = (
         f"<h1>{_e(title)}</h1><p>{_e(t('workshop.handouts.print_hint', lang))}</p><ul>{links}</ul>"
     )
@@ -227,6 +244,17 @@ def persona_cards_markdown(cards: Sequence[PersonaCard], lang: str = "en") -> st
     """The room's persona cards as Markdown (``helpers.personas.render_card_markdown``)."""
     title = t("workshop.takehome.persona_title", lang)
     return f"# {title}\n\n" + "\n".join(render_card_markdown(c, lang) for c in cards)
+
+
+def save_persona_cards(out_dir: str | Path, cards: Sequence[PersonaCard], lang: str = "en") -> str:
+    """Write the room's cards (``persona_cards.html`` and ``.md``) into ``out_dir``; return the
+    sentence to show. No cards, no files: the take-home holds only what the room wrote."""
+    if not cards:
+        return t("workshop.persona.no_cards", lang)
+    out_dir = Path(out_dir)
+    write_text(out_dir / "persona_cards.html", persona_cards_html(cards, lang))
+    write_text(out_dir / "persona_cards.md", persona_cards_markdown(cards, lang))
+    return t("workshop.persona.added", lang, count=fmt_number(len(cards), lang))
 
 
 def sla_takehome(terms: SlaTerms, lang: str = "en") -> str:

@@ -10,6 +10,7 @@ an exercise placeholder (nbconvert preprocessors, so the two versions never drif
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,27 @@ from helpers.workshop import PROJECT_ROOT
 
 SOLUTION_TAG = "solution"
 PLACEHOLDER_TAG = "exercise-placeholder"
+PARAMETERS_TAG = "parameters"  # papermill's tag for the cell that declares the parameters
+# ``lang: str = "en"`` (annotation optional) at the start of a line; the comment after it stays
+_LANG_LINE = re.compile(
+    r"""^(?P<head>lang\s*(?::[^=\n]*)?=\s*)(?:"[^"\n]*"|'[^'\n]*')""", re.MULTILINE
+)
+
+
+def set_language(source: str, lang: str) -> str:
+    """``source`` of a parameters cell with its ``lang = "..."`` line set to ``lang``."""
+    return _LANG_LINE.sub(lambda m: f'{m["head"]}"{lang}"', source)
+
+
+class LanguageParameterPreprocessor(Preprocessor):
+    """Set ``lang`` in every cell tagged ``parameters``, so the copy runs in that language."""
+
+    lang = Unicode("en", help="Language the participant copy runs in.").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):  # type: ignore[override]
+        if cell.cell_type == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
+            cell.source = set_language(cell.source, self.lang)
+        return cell, resources
 
 
 class SolutionPlaceholderPreprocessor(Preprocessor):
@@ -56,10 +78,12 @@ class SolutionPlaceholderPreprocessor(Preprocessor):
 
 
 def participant_notebook(nb: nbformat.NotebookNode, lang: str = "en") -> nbformat.NotebookNode:
-    """The participant version of one solved notebook: no outputs, solutions replaced."""
+    """The participant version of one solved notebook: no outputs, solutions replaced, and
+    ``lang`` set to ``lang`` in the parameters cell."""
     resources: dict = {}
     nb = nbformat.from_dict(nb)  # work on a copy
     nb, resources = ClearOutputPreprocessor().preprocess(nb, resources)
+    nb, resources = LanguageParameterPreprocessor(lang=lang).preprocess(nb, resources)
     nb, resources = SolutionPlaceholderPreprocessor(lang=lang).preprocess(nb, resources)
     nb, resources = ClearMetadataPreprocessor(
         preserve_cell_metadata_mask={"tags"},

@@ -22,12 +22,13 @@ import pandas as pd
 from helpers import assessment, funnel, personas, sla
 from helpers.assessment import Instrument, Lexicon, SurveyScores, WordScores
 from helpers.errors import KitError
-from helpers.messages import t
+from helpers.messages import has, t, t_count
 from helpers.model import CrmData
 from helpers.personas import PersonaCard
 from helpers.plotting.funnel import plot_funnel
-from helpers.results import fmt_number
+from helpers.results import fmt_number, fmt_pct
 from helpers.sla import CapacityVerdict, ReverseFunnel, SlaTerms, StageRates
+from helpers.stages import StageModel, reason_label, stage_label, step_label
 
 # --------------------------------------------------------------------------------------------
 # the tool container
@@ -58,6 +59,25 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], css: str = "smk
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _num(value: Any, lang: str, decimals: int = 0) -> str:
+    """``fmt_number``, with a dash for a missing value."""
+    return "–" if _missing(value) else fmt_number(float(value), lang, decimals)
+
+
+def _rate(value: Any, low: Any, high: Any, lang: str, decimals: int = 1) -> str:
+    """A share with its interval as ``lang`` writes it ("15.0% (12.7%-17.6%)"); "–" if none."""
+    if _missing(value):
+        return "–"
+    text = fmt_pct(float(value), lang, decimals)
+    if _missing(low) or _missing(high):
+        return text
+    return f"{text} ({fmt_pct(float(low), lang, decimals)}-{fmt_pct(float(high), lang, decimals)})"
+
+
 # --------------------------------------------------------------------------------------------
 # funnel explorer
 # --------------------------------------------------------------------------------------------
@@ -70,6 +90,12 @@ def segment_columns(crm: CrmData) -> list[str]:
     """The lead columns a room can segment the funnel by (those present and not all empty)."""
     leads = crm.leads
     return [c for c in SEGMENT_COLUMNS if c in leads.columns and leads[c].notna().any()]
+
+
+def segment_column_label(column: str, lang: str = "en") -> str:
+    """The catalogue label of a segment column ("source" -> "Source"/"Fonte"); else the name."""
+    key = f"workshop.funnel.column_{column}"
+    return t(key, lang) if has(key, lang) else column
 
 
 def segment_values(crm: CrmData, column: str) -> list[str]:
@@ -103,6 +129,7 @@ class FunnelView:
     summary: pd.DataFrame
     bottlenecks: pd.DataFrame | None
     leak: str  # one sentence: the biggest leak, or why there is none
+    model: StageModel | None = field(default=None, repr=False, compare=False)  # for labels
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,7 +147,8 @@ def explore_funnel(
     part = filter_crm(crm, column, value)
     if part.leads.empty:
         empty = pd.DataFrame(columns=["stage", "reached"])
-        return FunnelView(column, value, empty, None, t("workshop.funnel.no_data", lang))
+        no_data = t("workshop.funnel.no_data", lang)
+        return FunnelView(column, value, empty, None, no_data, crm.stage_model)
     summary = funnel.funnel_summary(part)
     ranked: pd.DataFrame | None
     try:
@@ -131,7 +159,58 @@ def explore_funnel(
         leak = t("workshop.funnel.leak", lang, step=ranked["explanation"].iloc[0])
     else:
         leak = t("workshop.funnel.no_leak", lang)
-    return FunnelView(column, value, summary, ranked, leak)
+    return FunnelView(column, value, summary, ranked, leak, crm.stage_model)
+
+
+def biggest_leak(view: FunnelView) -> tuple[str, str] | None:
+    """The (from, to) stages of the view's costliest handoff, or None when none loses leads."""
+    ranked = view.bottlenecks
+    if ranked is None or ranked.empty or not ranked["lost"].iloc[0] > 0:
+        return None
+    return str(ranked["from_stage"].iloc[0]), str(ranked["to_stage"].iloc[0])
+
+
+def segment_leaks(crm: CrmData, column: str, lang: str = "en") -> pd.DataFrame:
+    """Per value of ``column``: its biggest leak and whether all leads' biggest leak is the same.
+
+    Columns ``value``, ``from_stage``, ``to_stage`` (missing when the segment loses no leads)
+    and ``same_as_whole``; the first row (``value`` missing) is all leads. Exercise 4.2.
+    """
+    whole = biggest_leak(explore_funnel(crm, lang=lang))
+    rows = []
+    for value in [None, *segment_values(crm, column)]:
+        leak = whole if value is None else biggest_leak(explore_funnel(crm, column, value, lang))
+        rows.append(
+            {
+                "value": value,
+                "from_stage": leak[0] if leak else None,
+                "to_stage": leak[1] if leak else None,
+                "same_as_whole": leak == whole,
+            }
+        )
+    return pd.DataFrame(rows, columns=["value", "from_stage", "to_stage", "same_as_whole"])
+
+
+def segment_leaks_html(
+    leaks: pd.DataFrame, column: str, lang: str = "en", model: StageModel | None = None
+) -> str:
+    """:func:`segment_leaks` as a table in ``lang``: segment, biggest leak, same as all leads."""
+    header = [
+        segment_column_label(column, lang),
+        t("workshop.funnel.col_leak", lang),
+        t("workshop.funnel.col_same", lang),
+    ]
+    rows = [
+        (
+            t("workshop.funnel.all", lang) if _missing(r.value) else r.value,
+            t("workshop.funnel.none", lang)
+            if _missing(r.from_stage)
+            else step_label(r.from_stage, r.to_stage, lang, model),
+            t("workshop.funnel.yes" if r.same_as_whole else "workshop.funnel.no", lang),
+        )
+        for r in leaks.itertuples()
+    ]
+    return f'<div class="smk-result">{_table(header, rows)}</div>'
 
 
 def funnel_html(view: FunnelView, lang: str = "en") -> str:
@@ -140,8 +219,8 @@ def funnel_html(view: FunnelView, lang: str = "en") -> str:
         return f'<div class="smk-result"><p class="smk-leak">{_esc(view.leak)}</p></div>'
     rows = []
     for r in view.summary.itertuples():
-        step = "" if pd.isna(r.step_rate) else f"{r.step_rate:.0%}"
-        rows.append((r.stage, fmt_number(r.reached, lang), step))
+        step = "" if pd.isna(r.step_rate) else fmt_pct(float(r.step_rate), lang)
+        rows.append((stage_label(r.stage, lang, view.model), fmt_number(r.reached, lang), step))
     header = [t(f"workshop.funnel.{k}", lang) for k in ("col_stage", "col_reached", "col_step")]
     return (
         '<div class="smk-result">'
@@ -173,7 +252,8 @@ def funnel_explorer(
     """Pick a segment column and value: the funnel and its biggest leak update."""
     columns = list(columns) if columns is not None else segment_columns(crm)
     by = W.Dropdown(
-        options=[(c, c) for c in columns], description=t("workshop.funnel.segment_by", lang)
+        options=[(segment_column_label(c, lang), c) for c in columns],
+        description=t("workshop.funnel.segment_by", lang),
     )
     value = W.Dropdown(description=t("workshop.funnel.segment_value", lang))
     output = W.HTML()
@@ -309,6 +389,51 @@ def mql_range(inputs: SlaInputs, rates: StageRates) -> tuple[int, int] | None:
     return tuple(funnel.range["mql"]) if "mql" in funnel.range else None
 
 
+def mql_range_sentence(inputs: SlaInputs | None, rates: StageRates | None, lang: str = "en") -> str:
+    """The catalogue sentence on the MQL range under ``rates``' intervals for ``inputs`` (pass
+    the calculator's current ones, ``tool.state["inputs"]``); "" when there is no range."""
+    if inputs is None or rates is None or not rates.low:
+        return ""
+    try:
+        bounds = mql_range(inputs, rates)
+    except KitError:  # inputs the calculator itself rejects
+        return ""
+    if bounds is None:
+        return ""
+    low, high = bounds
+    return t(
+        "workshop.sla.range_line", lang, low=fmt_number(low, lang), high=fmt_number(high, lang)
+    )
+
+
+def cycle_sentence(outcome: SlaOutcome, lang: str = "en") -> str:
+    """When the MQLs for a month's revenue must arrive, given the sales cycle (``shift_months``)."""
+    days, shift = outcome.inputs.sales_cycle_days, outcome.funnel.shift_months
+    if days <= 0:
+        return t("workshop.sla.cycle_none", lang)
+    if shift <= 0:
+        return t_count("workshop.sla.cycle_same_month", days, lang, days=fmt_number(days, lang))
+    return t_count(
+        "workshop.sla.cycle_shift",
+        shift,
+        lang,
+        days=fmt_number(days, lang),
+        shift=fmt_number(shift, lang),
+    )
+
+
+def capacity_sentence(outcome: SlaOutcome, lang: str = "en") -> str:
+    """The capacity verdict in words, naming the reps ("With 4 sales reps: It fits...")."""
+    reps = outcome.inputs.reps
+    return t_count(
+        "workshop.sla.capacity_with_reps",
+        reps,
+        lang,
+        reps=fmt_number(reps, lang),
+        sentence=outcome.capacity.sentence(lang),
+    )
+
+
 def sla_terms(outcome: SlaOutcome, **terms: Any) -> SlaTerms:
     """``helpers.sla.SlaTerms``: marketing's volume from the calculator, the rest from ``terms``."""
     return sla.SlaTerms(
@@ -321,14 +446,16 @@ def sla_terms(outcome: SlaOutcome, **terms: Any) -> SlaTerms:
 def sla_html(outcome: SlaOutcome, lang: str = "en") -> str:
     """The calculator's result panel: headline target, the funnel table and the verdict."""
     f = outcome.funnel
-    headline = t("workshop.sla.headline", lang, value=outcome.mql_per_rep_per_month)
-    value = f'<span class="smk-mql-target">{outcome.mql_per_rep_per_month}</span>'
-    headline = _esc(headline).replace(_esc(str(outcome.mql_per_rep_per_month)), value, 1)
-    total = t(
+    target = fmt_number(outcome.mql_per_rep_per_month, lang)
+    headline = t("workshop.sla.headline", lang, value=target)
+    value = f'<span class="smk-mql-target">{_esc(target)}</span>'
+    headline = _esc(headline).replace(_esc(target), value, 1)
+    total = t_count(
         "workshop.sla.headline_total",
+        f.months,
         lang,
         mql=fmt_number(f.rounded["mql"], lang),
-        months=f.months,
+        months=fmt_number(f.months, lang),
         per_month=fmt_number(f.per_month["mql"], lang),
         leads=fmt_number(f.rounded.get("lead", f.rounded["mql"]), lang),
     )
@@ -338,7 +465,7 @@ def sla_html(outcome: SlaOutcome, lang: str = "en") -> str:
     ]
     rows = [
         (
-            stage,
+            stage_label(stage, lang),
             fmt_number(f.rounded[stage], lang),
             fmt_number(f.per_month[stage], lang),
             fmt_number(f.per_rep_per_month[stage], lang),
@@ -349,6 +476,7 @@ def sla_html(outcome: SlaOutcome, lang: str = "en") -> str:
     return (
         f'<div class="smk-result" data-mql-per-rep-month="{outcome.mql_per_rep_per_month}">'
         f'<p class="smk-big">{headline}</p><p>{_esc(total)}</p>'
+        f'<p class="smk-cycle">{_esc(cycle_sentence(outcome, lang))}</p>'
         + _table(header, rows)
         + f"<h4>{_esc(t('workshop.sla.capacity_title', lang))}</h4>"
         f'<p class="smk-capacity smk-{verdict}">{_esc(outcome.capacity.sentence(lang))}</p>'
@@ -408,6 +536,7 @@ def sla_calculator(lang: str = "en", inputs: SlaInputs | None = None) -> Tool:
 
     def refresh(*_: Any) -> None:
         current = inputs_from_controls(controls, base)
+        state["inputs"] = current
         try:
             outcome = compute_sla(current)
         except KitError as exc:
@@ -524,6 +653,19 @@ def tally_words(
     return assessment.score_words(words, lexicon, lang=lang)
 
 
+def survey_people(scores: SurveyScores) -> int:
+    """How many different people answered, whatever the number of waves they answered in."""
+    return int(scores.respondents["respondent_id"].nunique())
+
+
+def _mean_text(mean: float, low: float, high: float, n: int, lang: str) -> str:
+    """A mean total with its interval ("58 (52-65)"); the mean alone for one person."""
+    text = fmt_number(mean, lang)
+    if n > 1 and not _missing(low) and not _missing(high):
+        text += f" ({fmt_number(low, lang)}-{fmt_number(high, lang)})"
+    return text
+
+
 def survey_html(scores: SurveyScores | None, instrument: Instrument, lang: str = "en") -> str:
     """Per team and wave: people, mean total with its interval and band; then the largest gap."""
     if scores is None:
@@ -540,24 +682,47 @@ def survey_html(scores: SurveyScores | None, instrument: Instrument, lang: str =
             (
                 t(f"workshop.survey.team_{r.team}", lang),
                 t(f"workshop.survey.wave_{r.wave}", lang) if r.wave in WAVES else r.wave,
-                r.n,
-                f"{r.mean:.0f} ({r.ci_low:.0f}-{r.ci_high:.0f})" if r.n > 1 else f"{r.mean:.0f}",
+                fmt_number(r.n, lang),
+                _mean_text(r.mean, r.ci_low, r.ci_high, r.n, lang),
                 instrument.band_label(band, lang) if band else "",
             )
         )
     header = [
         t(f"workshop.survey.{k}", lang) for k in ("team", "wave", "col_people", "col_total")
     ] + [t("workshop.survey.col_band", lang)]
-    people = scores.respondents[["respondent_id", "wave"]].drop_duplicates().shape[0]
+    people = survey_people(scores)
     # the gap needs an interval, hence at least two people in each team
     per_team = scores.respondents.groupby("team")["respondent_id"].nunique()
     gap = scores.gap_sentence(lang) if all(per_team.get(k, 0) >= 2 for k in TEAMS) else ""
     return (
         f'<div class="smk-result"><p class="smk-survey-count">'
-        f"{_esc(t('workshop.survey.added', lang, count=people))}</p>"
-        + _table(header, rows)
-        + f'<p class="smk-gap">{_esc(gap)}</p></div>'
+        f"{_esc(t_count('workshop.survey.added', people, lang, count=fmt_number(people, lang)))}"
+        "</p>" + _table(header, rows) + f'<p class="smk-gap">{_esc(gap)}</p></div>'
     )
+
+
+def tone_sentence(scores: WordScores, team: str, lang: str = "en", wave: str | None = None) -> str:
+    """The share of negative words one team wrote (latest wave), with the caveats.
+
+    Worded so no article precedes the percentage (Italian "il 83%" would be wrong).
+    """
+    wave = wave or (scores.waves[-1] if scores.waves else None)
+    row = scores.tone[(scores.tone["team"] == team) & (scores.tone["wave"] == wave)]
+    if row.empty or row["n_scored"].iloc[0] == 0:
+        return t("assessment.words_none", lang)
+    r = row.iloc[0]
+    n = int(r["n_scored"])
+    share = t_count(
+        "workshop.words.share",
+        n,
+        lang,
+        team=t(f"assessment.team_{team}", lang),
+        n=fmt_number(n, lang),
+        share=fmt_pct(float(r["share_negative"]), lang),
+        low=fmt_pct(None if _missing(r["ci_low"]) else float(r["ci_low"]), lang),
+        high=fmt_pct(None if _missing(r["ci_high"]) else float(r["ci_high"]), lang),
+    )
+    return " ".join([share, t("assessment.claim_87", lang), t("assessment.words_caveat", lang)])
 
 
 def words_html(scores: WordScores | None, lang: str = "en", top: int = 10) -> str:
@@ -577,7 +742,7 @@ def words_html(scores: WordScores | None, lang: str = "en", top: int = 10) -> st
             .head(top)
         )
         parts.append(f"<h4>{_esc(t(f'workshop.survey.team_{team}', lang))}</h4>")
-        parts.append(f'<p class="smk-tone">{_esc(scores.sentence(team, lang))}</p>')
+        parts.append(f'<p class="smk-tone">{_esc(tone_sentence(scores, team, lang))}</p>')
         header = [t(f"workshop.words.{k}", lang) for k in ("col_word", "col_tone", "col_n")]
         rows = [
             (r.word, t(f"workshop.words.tone_{r.tone}", lang), r.n) for r in frequent.itertuples()
@@ -708,6 +873,12 @@ def persona_card(values: dict[str, str]) -> PersonaCard:
     return personas.card_from_dict(data)
 
 
+def example_card(lang: str = "en") -> PersonaCard:
+    """The facilitator's example card (exercise 2.1), in ``lang``, from the catalogue."""
+    fields_ = ("name", "role", "summary", *personas.CARD_LISTS)
+    return persona_card({k: t(f"workshop.persona.example.{k}", lang) for k in fields_})
+
+
 def add_card(cards: Sequence[PersonaCard], card: PersonaCard) -> list[PersonaCard]:
     """``cards`` with ``card`` added, replacing an earlier card of the same name."""
     return [c for c in cards if c.name != card.name] + [card]
@@ -773,3 +944,59 @@ def persona_builder(lang: str = "en", cards: Sequence[PersonaCard] = ()) -> Tool
     )
     box = W.VBox([header, W.HBox([W.VBox(list(controls.values())), output]), add, message])
     return Tool(box, {**controls, "add": add, "message": message}, output, state, refresh)
+
+
+def _persona_name(name: Any, lang: str) -> str:
+    if _missing(name) or str(name) == personas.NO_PERSONA:
+        return t("workshop.persona_data.no_persona", lang)
+    return str(name)
+
+
+def scorecard_html(scorecard: pd.DataFrame, lang: str = "en") -> str:
+    """``helpers.personas.persona_scorecard`` as a table in ``lang``: rates with intervals."""
+    columns = (
+        "persona",
+        "leads",
+        "mql",
+        "mql_to_sql",
+        "mql_to_won",
+        "win_rate",
+        "cycle",
+        "deal",
+    )
+    header = [t(f"workshop.persona_data.col_{c}", lang) for c in columns]
+    rows = []
+    for r in scorecard.to_dict("records"):
+        rates = [
+            _rate(r.get(k), r.get(f"{k}_low"), r.get(f"{k}_high"), lang)
+            for k in ("mql_to_sql", "mql_to_won", "win_rate")
+        ]
+        rows.append(
+            (
+                _persona_name(r["persona"], lang),
+                _num(r.get("leads"), lang),
+                _num(r.get("mql"), lang),
+                *rates,
+                _num(r.get("cycle_days_median"), lang),
+                _num(r.get("deal_median"), lang),
+            )
+        )
+    return f'<div class="smk-result">{_table(header, rows)}</div>'
+
+
+def rejections_html(mix: pd.DataFrame, lang: str = "en") -> str:
+    """``helpers.personas.rejection_mix`` as a table in ``lang``: reasons as labels, not codes."""
+    header = [
+        t(f"workshop.persona_data.col_{c}", lang)
+        for c in ("persona", "reason", "rejected", "share")
+    ]
+    rows = [
+        (
+            _persona_name(r.persona, lang),
+            reason_label(None if r.reason == "unspecified" else r.reason, lang),
+            _num(r.n, lang),
+            _rate(r.share, r.ci_low, r.ci_high, lang),
+        )
+        for r in mix.itertuples()
+    ]
+    return f'<div class="smk-result">{_table(header, rows)}</div>'
