@@ -284,7 +284,11 @@ def _check_survey(survey: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     return df
 
 
-def _mean_ci(x: np.ndarray, alpha: float) -> tuple[float, float, float]:
+def _mean_ci(
+    x: np.ndarray, alpha: float, bounds: tuple[float, float]
+) -> tuple[float, float, float]:
+    """Mean and t interval, the interval cut to ``bounds`` (a mean cannot leave the scale; with
+    two or three people the t interval alone reaches far beyond it)."""
     x = x[~np.isnan(x)]
     if len(x) == 0:
         return np.nan, np.nan, np.nan
@@ -292,7 +296,8 @@ def _mean_ci(x: np.ndarray, alpha: float) -> tuple[float, float, float]:
     if len(x) < 2:
         return m, np.nan, np.nan
     half = stats.t.ppf(1 - alpha / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return m, m - half, m + half
+    low, high = bounds
+    return m, max(low, m - half), min(high, m + half)
 
 
 def _boot_diff(
@@ -339,7 +344,8 @@ def score_survey(
     """Score a survey table (``respondent_id, team, wave, item_id, score``).
 
     Per respondent and wave: the total (only when every item was answered) and its band. Per
-    team, wave and dimension: the mean of respondents' dimension means (1-5) with a t interval;
+    team, wave and dimension: the mean of respondents' dimension means (1-5) with a t interval
+    (cut to the scale);
     ``total`` rows use the total scale. The gap (sales minus marketing) and the change (last wave
     minus first, per team) carry a percentile bootstrap interval and a Mann-Whitney p-value;
     waves are treated as independent samples (answers are usually anonymous).
@@ -361,9 +367,11 @@ def score_survey(
     rng = np.random.default_rng(seed)
 
     by_team = []
+    scale = (instrument.scale_min, instrument.scale_max)
     for (team, wave), grp in wide.groupby(["team", "wave"], observed=True):
         for m in measures:
-            mean, low, high = _mean_ci(grp[m].to_numpy(float), alpha)
+            bounds = scale if m != "total" else instrument.total_range
+            mean, low, high = _mean_ci(grp[m].to_numpy(float), alpha, bounds)
             by_team.append(
                 {
                     "team": team,

@@ -126,8 +126,10 @@ def test_score_survey_hand_computed():
     assert np.isnan(per.loc["m3", "total"]) and pd.isna(per.loc["m3", "band"])
     sales = res.by_team.query("team == 'sales' and dimension == 'a'").iloc[0]
     assert sales["mean"] == 4.0 and sales["n"] == 2
-    # t interval: mean 4, sd sqrt(2), n 2 -> half width 12.706 * 1
-    assert sales["ci_high"] - 4.0 == pytest.approx(12.7062, rel=1e-4)
+    # t interval: mean 4, sd sqrt(2), n 2 -> half width 12.706 * 1, then cut to the 1-5 scale
+    _, low, high = asm._mean_ci(np.array([5.0, 3.0]), 0.05, (-np.inf, np.inf))
+    assert (4.0 - low, high - 4.0) == pytest.approx((12.7062, 12.7062), rel=1e-4)
+    assert (sales["ci_low"], sales["ci_high"]) == (1.0, 5.0)
     mkt = res.by_team.query("team == 'marketing' and dimension == 'a'").iloc[0]
     assert mkt["mean"] == pytest.approx((2 + 2 + 4) / 3)  # m3's one answer counts here
     gap = res.gap.query("dimension == 'total'").iloc[0]
@@ -198,6 +200,16 @@ def test_property_scores_within_range_and_row_order_irrelevant(scores, seed):
     assert a.respondents["total"].between(20, 100).all()
     dims = a.by_team[a.by_team["dimension"] != "total"]
     assert dims["mean"].between(1, 5).all()
+    # two people a team: the t interval alone reaches far outside the scale; it is cut to it
+    totals = a.by_team[a.by_team["dimension"] == "total"]
+    for frame, (low, high) in ((dims, (1, 5)), (totals, (20, 100))):
+        spread = frame.dropna(subset=["ci_low"])
+        assert (
+            spread["ci_low"].between(low, high).all() and spread["ci_high"].between(low, high).all()
+        )
+        assert (spread["ci_low"] <= spread["mean"]).all() and (
+            spread["mean"] <= spread["ci_high"]
+        ).all()
     pd.testing.assert_frame_equal(a.respondents, b.respondents)
     pd.testing.assert_frame_equal(a.by_team, b.by_team)
     pd.testing.assert_frame_equal(a.gap, b.gap)
