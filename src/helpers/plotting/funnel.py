@@ -144,11 +144,16 @@ def plot_response_effect(effect: ResponseEffect, lang: str = "en") -> plt.Figure
     ax.set_xlabel(t("funnel.chart.response_xlabel", lang))
     ax.set_ylabel(t("funnel.chart.response_ylabel", lang))
     ax.set_title(t("funnel.chart.response_title", lang))
-    fig.text(
-        0.01,
-        -0.04,
-        t("funnel.chart.response_caption", lang) + " " + effect.sentence(lang),
+    # The caveat, once (the sentence already says it is an association, not a cause), wrapped to
+    # the figure's width in its bottom margin: constrained layout keeps that margin clear of the
+    # x-axis title and tick labels however many lines the caption takes.
+    fig.set_layout_engine("constrained")
+    fig.supxlabel(
+        effect.sentence(lang),
+        x=0.01,
+        ha="left",
         fontsize=8,
+        fontweight="normal",
         wrap=True,
         color=NEUTRAL,
     )

@@ -8,12 +8,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.text import Text
 
 from helpers.messages import t
-from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure, percent_axis
+from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure, number_axis, percent_axis
 from helpers.results import fmt_number
 from helpers.sla import ReverseFunnel, SlaCompliance
 from helpers.stages import StageModel, stage_label
+
+_LABEL_GAP = 6  # points between a row's bar or whisker and its value label
 
 
 def plot_reverse_funnel(
@@ -30,6 +33,7 @@ def plot_reverse_funnel(
         TEAM_COLOURS["marketing"] if s in ("lead", "mql") else TEAM_COLOURS["sales"] for s in stages
     ]
     ax.barh(y, values, color=colours)
+    ends = values.copy()  # where each row's drawing stops: the bar, or its upper whisker
     if rf.range:
         low = np.array([rf.range[s][0] for s in stages], dtype=float)
         high = np.array([rf.range[s][1] for s in stages], dtype=float)
@@ -42,16 +46,49 @@ def plot_reverse_funnel(
             capsize=4,
             label=t("sla.chart.reverse_range", lang),
         )
+        ends = np.fmax(ends, high)
         ax.legend(fontsize=8, loc="lower right")
-    for yi, v, s in zip(y, values, stages, strict=True):
-        per_month = fmt_number(rf.per_month[s], lang)
-        ax.text(v, yi, f"  {fmt_number(v, lang)}  ({per_month}/m)", va="center", fontsize=9)
+    # Value labels start just past the upper whisker's cap, so no whisker runs through them.
+    labels = [
+        ax.annotate(
+            t(
+                "sla.chart.reverse_value",
+                lang,
+                total=fmt_number(v, lang),
+                per_month=fmt_number(rf.per_month[s], lang),
+            ),
+            (end, yi),
+            xytext=(_LABEL_GAP, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
+        for yi, v, end, s in zip(y, values, ends, stages, strict=True)
+    ]
     ax.set_yticks(y, [stage_label(s, lang, model) for s in stages])
     ax.set_xscale("log")
+    _make_room_right(ax, ends, labels)
+    number_axis(ax.xaxis, lang)
     ax.set_xlabel(t("sla.chart.reverse_xlabel", lang))
     ax.set_title(t("sla.chart.reverse_title", lang))
     ax.grid(axis="y", visible=False)
     return fig
+
+
+def _make_room_right(ax: plt.Axes, ends: np.ndarray, labels: list[Text]) -> None:
+    """Widen a log x-axis on the right so each label, drawn from its row's ``ends``, fits inside."""
+    renderer = ax.figure.canvas.get_renderer()
+    width = ax.bbox.width  # pixels, like the labels' extents
+    x0, x1 = np.log10(ax.get_xlim())
+    right = x1
+    for end, label in zip(ends, labels, strict=True):
+        if not np.isfinite(end) or end <= 0:
+            continue
+        gap = (_LABEL_GAP + 4) * ax.figure.dpi / 72  # before the label, and after it
+        room = width - label.get_window_extent(renderer).width - gap
+        if room > 0:  # the label's share of the axis is fixed: solve for the right limit
+            right = max(right, x0 + (np.log10(end) - x0) * width / room)
+    ax.set_xlim(right=10**right)
 
 
 def plot_marketing_delivery(compliance: SlaCompliance, lang: str = "en") -> plt.Figure:
