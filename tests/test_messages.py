@@ -37,3 +37,33 @@ def test_lookup_fills_values_and_fails_loudly_on_unknown_key():
     assert "orders" in t("common.missing_table", "it", table="orders", analysis="x")
     with pytest.raises(MissingMessage):
         t("common.no_such_key", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("il 83% era", "l'83% era"),
+        ("Il 11,5% dei lead", "L'11,5% dei lead"),
+        ("del 80%", "dell'80%"),
+        ("dal 8 al 1%", "dall'8 all'1%"),
+        ("nel 8.500", "nell'8.500"),
+        ("il 1.000.000", "l'1.000.000"),  # un milione
+        ("il 1.500", "il 1.500"),  # millecinquecento
+        ("il 100%", "il 100%"),
+        ("il 18%", "il 18%"),
+        ("dal 2024-01-02 al 2025-12-31", "dal 2024-01-02 al 2025-12-31"),
+    ],
+)
+def test_italian_articles_elide_before_numbers_read_with_a_vowel(text, want):
+    from helpers.messages import _elide
+
+    assert _elide(text) == want
+
+
+def test_filled_in_italian_sentences_elide_and_english_ones_are_untouched():
+    it = t("notebooks.funnel.gap_acceptance", "it", rate="83%", min_rate="80%")
+    assert "accettano l'83% degli MQL, sotto l'80% concordato" in it
+    assert "il 83%" not in t("assessment.words_share", "it", team="x", n=3, share="83%",
+                             low="1%", high="99%")  # fmt: skip
+    en = t("notebooks.funnel.gap_acceptance", "en", rate="83%", min_rate="80%")
+    assert "83%" in en

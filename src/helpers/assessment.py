@@ -28,8 +28,8 @@ from statsmodels.stats.proportion import (
 )
 
 from helpers.errors import FileProblemError, KitError, MissingTableError
-from helpers.messages import t
-from helpers.results import fmt_number, fmt_signed
+from helpers.messages import t, t_count
+from helpers.results import fmt_number, fmt_pct, fmt_signed
 
 TONES: tuple[str, ...] = ("positive", "negative", "neutral")
 WAVE_ORDER: tuple[str, ...] = ("before", "baseline", "during", "after", "follow-up")
@@ -538,21 +538,18 @@ class WordScores:
         if row.empty or row["n_scored"].iloc[0] == 0:
             return t("assessment.words_none", lang)
         r = row.iloc[0]
-        return " ".join(
-            [
-                t(
-                    "assessment.words_share",
-                    lang,
-                    team=t(f"assessment.team_{team}", lang),
-                    share=f"{r['share_negative']:.0%}",
-                    low=f"{r['ci_low']:.0%}",
-                    high=f"{r['ci_high']:.0%}",
-                    n=int(r["n_scored"]),
-                ),
-                t("assessment.claim_87", lang),
-                t("assessment.words_caveat", lang),
-            ]
+        n = int(r["n_scored"])
+        share = t_count(
+            "assessment.words_share",
+            n,
+            lang,
+            team=t(f"assessment.team_{team}", lang),
+            n=fmt_number(n, lang),
+            share=fmt_pct(float(r["share_negative"]), lang),
+            low=fmt_pct(None if pd.isna(r["ci_low"]) else float(r["ci_low"]), lang),
+            high=fmt_pct(None if pd.isna(r["ci_high"]) else float(r["ci_high"]), lang),
         )
+        return " ".join([share, t("assessment.claim_87", lang), t("assessment.words_caveat", lang)])
 
     def to_dict(self) -> dict[str, Any]:
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ has a ``<name>_one`` variant for exactly one, picked by :func:`t_count`.
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -63,7 +64,44 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> str:
         text = catalogue(lang)[key]
     except KeyError:
         raise MissingMessage(f"message {key!r} is missing in language {lang!r}") from None
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    text = text.format(**values)
+    return _elide(text) if lang == "it" else text
+
+
+# Italian writes "l'83%", "dell'11%", "all'8": the article elides before a number read with a
+# vowel (uno, undici, otto, ottanta, ottocento...), which only shows once the number is filled in
+_ELIDING = {
+    "il": "l'",
+    "del": "dell'",
+    "al": "all'",
+    "dal": "dall'",
+    "sul": "sull'",
+    "nel": "nell'",
+}
+_ARTICLE_NUMBER = re.compile(r"\b(il|Il|del|al|dal|sul|nel) (\d+(?:\.\d{3})*(?:,\d+)?)")
+
+
+def _read_with_a_vowel(number: str) -> bool:
+    """Whether an Italian-formatted number ("83", "11,5", "8.000", "1.000.000") starts with a
+    vowel when read: uno, undici, otto..., un milione."""
+    groups = number.split(",")[0].split(".")
+    lead = groups[0]
+    if lead.startswith("8") or lead == "11":
+        return True
+    return lead == "1" and len(groups) != 2  # uno, un milione; but mille
+
+
+def _elide(text: str) -> str:
+    def fix(m: re.Match[str]) -> str:
+        article, number = m.group(1), m.group(2)
+        if not _read_with_a_vowel(number):
+            return m.group(0)
+        elided = _ELIDING[article.lower()]
+        return (elided.capitalize() if article[0].isupper() else elided) + number
+
+    return _ARTICLE_NUMBER.sub(fix, text)
 
 
 def t_count(key: str, count: float, lang: str | None = None, /, **values: Any) -> str:

@@ -47,7 +47,6 @@ from helpers.workshop.widgets import (
     sla_calculator,
     sla_terms,
     tally_words,
-    tone_sentence,
     words_html,
 )
 
@@ -291,7 +290,7 @@ def test_live_words_tally_and_unscored_words():
     assert "snob" in scores.unscored
     assert tone.loc["marketing", "n_negative"] == 0
     html_text = tool.output.value.replace("&#x27;", "'")
-    assert tone_sentence(scores, "sales", "it") in html_text
+    assert scores.sentence("sales", "it") in html_text
     assert t("workshop.words.tone_unscored", "it") in html_text
 
 
@@ -574,20 +573,19 @@ def test_segment_leaks_by_hand_and_as_an_italian_table():
     assert "<th>Fonte</th>" in text and "same_as_whole" not in text and "->" not in text
 
 
-def test_tone_sentence_needs_no_article_before_the_percentage():
-    # five of six scored words negative: 83%; Italian must not read "il 83%"
+def test_tone_sentence_elides_the_article_before_the_percentage():
+    # five of six scored words negative: 83%; Italian reads "l'83%", not "il 83%"
     words = add_words(empty_words(), "sales", "before", "lento, lenti, lento, lento, lento", "it")
     words = add_words(words, "sales", "before", "disponibili", "it")
     scores = tally_words(words, None, "it")
-    italian = tone_sentence(scores, "sales", "it")
-    assert "83%" in italian and "il 83%" not in italian
-    assert re.search(r"\b(il|lo|la) \d+%", italian.split(".")[0]) is None
+    italian = scores.sentence("sales", "it")
+    assert "l'83% era negativo" in italian and "il 83%" not in italian
     assert t("assessment.claim_87", "it") in italian
     html_text = _plain(words_html(scores, "it"))
     assert italian in html_text
     one = tally_words(add_words(empty_words(), "sales", "before", "lento", "it"), None, "it")
-    assert "1 parola classificata" in tone_sentence(one, "sales", "it")
-    assert "1 scored word;" in tone_sentence(one, "sales", "en")
+    assert "1 parola classificata" in one.sentence("sales", "it")
+    assert "1 scored word;" in one.sentence("sales", "en")
 
 
 def test_example_card_is_in_the_language_and_never_joins_the_rooms_cards():

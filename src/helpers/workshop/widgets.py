@@ -701,30 +701,6 @@ def survey_html(scores: SurveyScores | None, instrument: Instrument, lang: str =
     )
 
 
-def tone_sentence(scores: WordScores, team: str, lang: str = "en", wave: str | None = None) -> str:
-    """The share of negative words one team wrote (latest wave), with the caveats.
-
-    Worded so no article precedes the percentage (Italian "il 83%" would be wrong).
-    """
-    wave = wave or (scores.waves[-1] if scores.waves else None)
-    row = scores.tone[(scores.tone["team"] == team) & (scores.tone["wave"] == wave)]
-    if row.empty or row["n_scored"].iloc[0] == 0:
-        return t("assessment.words_none", lang)
-    r = row.iloc[0]
-    n = int(r["n_scored"])
-    share = t_count(
-        "workshop.words.share",
-        n,
-        lang,
-        team=t(f"assessment.team_{team}", lang),
-        n=fmt_number(n, lang),
-        share=fmt_pct(float(r["share_negative"]), lang),
-        low=fmt_pct(None if _missing(r["ci_low"]) else float(r["ci_low"]), lang),
-        high=fmt_pct(None if _missing(r["ci_high"]) else float(r["ci_high"]), lang),
-    )
-    return " ".join([share, t("assessment.claim_87", lang), t("assessment.words_caveat", lang)])
-
-
 def words_html(scores: WordScores | None, lang: str = "en", top: int = 10) -> str:
     """Per team: the tone sentence (with its interval and caveat) and the most frequent words."""
     if scores is None:
@@ -742,7 +718,7 @@ def words_html(scores: WordScores | None, lang: str = "en", top: int = 10) -> st
             .head(top)
         )
         parts.append(f"<h4>{_esc(t(f'workshop.survey.team_{team}', lang))}</h4>")
-        parts.append(f'<p class="smk-tone">{_esc(tone_sentence(scores, team, lang))}</p>')
+        parts.append(f'<p class="smk-tone">{_esc(scores.sentence(team, lang))}</p>')
         header = [t(f"workshop.words.{k}", lang) for k in ("col_word", "col_tone", "col_n")]
         rows = [
             (r.word, t(f"workshop.words.tone_{r.tone}", lang), r.n) for r in frequent.itertuples()
