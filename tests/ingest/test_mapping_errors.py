@@ -25,6 +25,26 @@ LEADS = {"table": "leads", "files": ["leads.csv"]}
         ),
         ({"sources": [LEADS], "timezone": "Mars/Base"}, "'Mars/Base' is not", "non è il nome"),
         ({"sources": [{"table": "deals"}]}, "sources[0].table must be one of", "deve essere uno"),
+        (  # a typo in a key would otherwise be ignored, and the columns not mapped
+            {"sources": [{**LEADS, "colums": {"lead_id": "ID"}}]},
+            "sources[0]: unknown key 'colums' (did you mean 'columns'?)",
+            "sources[0]: chiave sconosciuta 'colums' (forse intendevi 'columns'?)",
+        ),
+        (
+            {"sources": [LEADS], "timezome": "Europe/Rome"},
+            "(file): unknown key 'timezome' (did you mean 'timezone'?)",
+            "forse intendevi 'timezone'?",
+        ),
+        (
+            {"sources": [{**LEADS, "zzz": 1, "qqq": 2}]},
+            "sources[0]: unknown keys qqq, zzz (the keys it takes: activities, columns,",
+            "sources[0]: chiavi sconosciute qqq, zzz (le chiavi ammesse: activities,",
+        ),
+        (
+            {"sources": [{**LEADS, "columns": {"email": {"form": "E-mail"}}}]},
+            "sources[0].columns.email: unknown key 'form' (did you mean 'from'?)",
+            "forse intendevi 'from'?",
+        ),
     ],
 )
 def test_mapping_problems_in_both_languages(data, english, italian):

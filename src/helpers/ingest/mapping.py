@@ -9,6 +9,7 @@ stage-date columns, a stage-status column, and columns that become activities. S
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -115,6 +116,39 @@ class Mapping:
         return cols
 
 
+TOP_KEYS = frozenset(
+    {"name", "sources", "stage_model", "stages", "date_order", "timezone", "personal"}
+)
+SOURCE_KEYS = frozenset(
+    {
+        "name",
+        "table",
+        "files",
+        "columns",
+        "stage_dates",
+        "stage_status",
+        "activities",
+        "merge_on",
+        "keep_unmapped",
+        "outcome_stages",
+        "outcome_flags",
+    }
+)
+COLUMN_KEYS = frozenset({"from", "type", "values", "default", "personal", "split"})
+
+
+def _check_keys(raw: dict[Any, Any], allowed: frozenset[str], where: str, source: str) -> None:
+    """A typo in a key would otherwise be ignored in silence: name it, with the likely key."""
+    unknown = sorted(set(map(str, raw)) - allowed)
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+    if len(unknown) == 1 and close:
+        raise MappingError(source, "unknown_key_close", where=where, key=unknown[0], close=close[0])
+    known = ", ".join(sorted(allowed))
+    raise MappingError(source, "unknown_keys", where=where, keys=", ".join(unknown), known=known)
+
+
 def _names(value: Any, where: str, source: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -129,9 +163,7 @@ def _column(table: str, name: str, raw: Any, where: str, source: str) -> ColumnS
         return ColumnSpec(name, (name,), default_type)
     if not isinstance(raw, dict):
         return ColumnSpec(name, _names(raw, where, source), default_type)
-    unknown = set(raw) - {"from", "type", "values", "default", "personal", "split"}
-    if unknown:
-        raise MappingError(source, "unknown_keys", where=where, keys=", ".join(sorted(unknown)))
+    _check_keys(raw, COLUMN_KEYS, where, source)
     ctype = str(raw.get("type", default_type))
     if ctype not in TYPES:
         raise MappingError(source, "type", where=where, types=", ".join(TYPES))
@@ -161,6 +193,7 @@ def _source(raw: Any, i: int, source: str) -> SourceSpec:
     where = f"sources[{i}]"
     if not isinstance(raw, dict):
         raise MappingError(source, "source", where=where)
+    _check_keys(raw, SOURCE_KEYS, where, source)
     table = raw.get("table")
     if table not in SCHEMAS:
         raise MappingError(source, "table", where=where, tables=", ".join(SCHEMAS))
@@ -214,6 +247,7 @@ def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = No
     """Build and check a mapping from parsed YAML (``base``: folder for a relative stage model)."""
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise MappingError(source, "no_sources")
+    _check_keys(data, TOP_KEYS, "(file)", source)
     model_ref = str(data.get("stage_model", "default"))
     if base is not None and (base / model_ref).is_file():
         model_ref = str(base / model_ref)
