@@ -265,6 +265,7 @@ def _execute(
                 kernel_manager_class=kernel_manager_class(stage, kernel_environment(lang), log),
             )
         run.status = "ok"
+        drop_run_times(out, f"notebooks/{out.name}")
         # export while the other kernels still run
         export_notebook_html(
             out,
@@ -282,6 +283,28 @@ def _execute(
     key = "report.progress_ok" if run.status == "ok" else "report.progress_failed"
     say(t(key, lang, notebook=spec.name, seconds=f"{run.seconds:.1f}"))
     return run
+
+
+RUN_TIMES = ("start_time", "end_time", "duration")  # papermill's, per notebook and per cell
+
+
+def drop_run_times(executed: Path, where: str) -> None:
+    """Remove the clock from an executed notebook (papermill's and the kernel's times, the
+    staging folder's path, the random id of the injected cell), so the same input gives the
+    same file; ``manifest.json`` keeps
+    the times. ``where``: the notebook's path inside the run folder."""
+    nb = nbformat.read(executed, as_version=4)
+    run = nb.metadata.get("papermill", {})
+    for key in RUN_TIMES:
+        run.pop(key, None)
+    run["output_path"] = where
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for key in RUN_TIMES:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill gives it a random id
+    write_text_atomic(executed, nbformat.writes(nb))
 
 
 def source_cell_index(executed: Path, index: int) -> int:

@@ -102,7 +102,8 @@ def test_rerunning_replaces_the_folder_and_gives_the_same_reports(tmp_path, good
     _, first_out, config, _ = good_run
     out = tmp_path / "copy"
     shutil.copytree(first_out, out)
-    first = {p: (out / p).read_bytes() for p in ("results.json", "00_first.html", "index.html")}
+    kept = ("results.json", "00_first.html", "index.html", "notebooks/00_first.ipynb")
+    first = {p: (out / p).read_bytes() for p in kept}
     (out / "stale.txt").write_text("from an older run", encoding="utf-8")
     assert report_command(report_args(config, out)) == 0
     assert not (out / "stale.txt").exists()
