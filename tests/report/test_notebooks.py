@@ -10,7 +10,6 @@ import contextlib
 import io
 import json
 import re
-import shutil
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -409,8 +408,10 @@ def test_a_second_run_gives_byte_identical_reports(sample_run, tmp_path):
 def test_a_leads_only_export_runs_and_each_section_says_it_needs_the_stage_history(tmp_path, lang):
     data = tmp_path / "export"
     data.mkdir()
-    shutil.copy(SAMPLES / "leads.csv", data / "leads.csv")
-    only = ["02_sla", "03_funnel_handoffs"]
+    leads = pd.read_csv(SAMPLES / "leads.csv", dtype=str)
+    leads.loc[:99, "persona"] = None  # leads without a persona are not one more persona
+    leads.to_csv(data / "leads.csv", index=False)
+    only = ["01_buyer_personas", "02_sla", "03_funnel_handoffs"]
     code, _, stderr = _run(tmp_path / "run", None, data=str(data), lang=lang, only=only)
     assert code == 0, stderr
     run = tmp_path / "run"
@@ -426,3 +427,5 @@ def test_a_leads_only_export_runs_and_each_section_says_it_needs_the_stage_histo
     funnel_summary = results["03_funnel_handoffs"]["summary"]
     assert t("notebooks.funnel.summary_no_history", lang) in funnel_summary
     assert results["02_sla"]["inputs"]["rates"] is None
+    personas = results["01_buyer_personas"]["key_numbers"]["a_personas"]["value"]
+    assert personas == str(leads["persona"].nunique())
