@@ -762,7 +762,7 @@ class HandoffMetrics:
     accepted: int | None
     acceptance_rate: float | None
     acceptance_ci: tuple[float, float] | None
-    rejected: int
+    rejected: int | None
     rejection_rate: float | None
     rejection_ci: tuple[float, float] | None
     rejection_reasons: pd.DataFrame
@@ -894,7 +894,8 @@ def handoff_metrics(
 
     - acceptance rate = MQLs that reached the SAL stage / MQLs handed over (skipped, with a
       ``not_computed`` note, when the stage model has no SAL);
-    - rejected = MQLs with a ``rejected`` entry after their MQL time, with the reason mix;
+    - rejected = MQLs with a ``rejected`` entry after their MQL time, with the reason mix
+      (``None``, with a ``not_computed`` note, when the stage model has no rejection stage);
     - recycle loops per lead, capped at ``RECYCLE_CAP`` ("3+");
     - never worked = MQLs with no sales touch that neither progressed nor took an exit other
       than ``never_worked``; without activities, the MQLs the CRM marked ``never_worked``;
@@ -928,9 +929,12 @@ def handoff_metrics(
     # history rows after the lead's MQL time (for MQLs only)
     lead_ok = r.row_lead >= 0
     after_mql = _after(r, mql_t)
-    rej_rows = _first_rows(r, after_mql & (r.row_stage == _stage_position(model, "rejected")))
+    rej_pos = _stage_position(model, "rejected")
+    rej_rows = _first_rows(r, after_mql & (r.row_stage == rej_pos))
     n_rej = len(rej_rows)
     lo, hi = wilson(n_rej, n_mql)
+    if rej_pos < 0:  # a model without a rejection stage records none: that is not "0 rejected"
+        notes["rejection_rate"] = "funnel.note_no_rejected"
     if "reason" in sh:
         reasons_src = sh["reason"].iloc[rej_rows].reset_index(drop=True)
     else:
@@ -1007,9 +1011,9 @@ def handoff_metrics(
         accepted=accepted,
         acceptance_rate=acc_rate,
         acceptance_ci=acc_ci,
-        rejected=n_rej,
-        rejection_rate=n_rej / n_mql if n_mql else None,
-        rejection_ci=(float(lo), float(hi)) if n_mql else None,
+        rejected=n_rej if rej_pos >= 0 else None,
+        rejection_rate=n_rej / n_mql if n_mql and rej_pos >= 0 else None,
+        rejection_ci=(float(lo), float(hi)) if n_mql and rej_pos >= 0 else None,
         rejection_reasons=reasons,
         recycled_leads=len(loops),
         recycle_loops=loop_tab,

@@ -308,3 +308,17 @@ def test_response_times_respect_as_of(crm):
     later = fn.response_times(crm, as_of=AS_OF).set_index("lead_id")
     assert later.loc["L2", "hours"] == pytest.approx(30.0)
     assert not later.loc["L4", "touched"]  # only a marketing touch
+
+
+def test_a_model_without_a_rejection_stage_reports_no_rejection_count(crm):
+    two_stages = load_stage_model("olist")
+    sh = crm.stage_history[crm.stage_history["stage"].isin(["mql", "won"])]
+    small = CrmData(leads=crm.leads, stage_history=sh, stage_model=two_stages)
+    h = fn.handoff_metrics(small, as_of=AS_OF)
+    assert h.mql_handed_over == 5
+    assert (h.rejected, h.rejection_rate, h.rejection_ci) == (None, None, None)
+    assert h.not_computed["rejection_rate"] == "funnel.note_no_rejected"
+    # the default model records rejections: one of the five MQLs (L3) was rejected
+    full = fn.handoff_metrics(crm, as_of=AS_OF)
+    assert (full.rejected, full.rejection_rate) == (1, pytest.approx(1 / 5))
+    assert "rejection_rate" not in full.not_computed
