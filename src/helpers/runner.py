@@ -555,10 +555,10 @@ class BatchItem:
     """One client of a batch and how its run went."""
 
     config: str
-    client: str = "-"
+    client: str | None = None  # None until the config is read
     status: str = "pending"  # ok | failed | unusable
     exit_code: int = 0
-    run_dir: str = "-"
+    run_dir: str | None = None  # None when no folder was written
     seconds: float = 0.0
     message: str = ""
 
@@ -585,7 +585,7 @@ def _run_client(item: BatchItem, target: Path, jobs: int) -> BatchItem:
     else:
         item.status = "unusable" if proc.returncode == exitcodes.UNUSABLE else "failed"
         failed = target.with_name(f"{target.name}.failed")
-        item.run_dir = str(failed) if failed.is_dir() else "-"
+        item.run_dir = str(failed) if failed.is_dir() else None
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         item.message = lines[0] if lines else ""
     return item
@@ -638,10 +638,10 @@ def render_batch_table(items: Sequence[BatchItem], lang: str | None = None) -> s
     ]
     rows = [
         [
-            i.client,
+            i.client or "-",
             t(f"report.status_{i.status}", lang),
             str(i.exit_code),
-            i.run_dir,
+            i.run_dir or "-",
             f"{i.seconds:.1f}",
         ]
         for i in items
@@ -652,7 +652,7 @@ def render_batch_table(items: Sequence[BatchItem], lang: str | None = None) -> s
         for row in [head, *rows]
     ]
     notes = [
-        f"{i.client if i.client != '-' else i.config}: {i.message}" for i in items if i.message
+        f"{i.client or i.config}: {i.message}" for i in items if i.message
     ]
     return "\n".join(lines + (["", *notes] if notes else []))
 

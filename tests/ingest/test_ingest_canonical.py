@@ -229,7 +229,12 @@ def test_user_date_order_beats_the_file_hint(tmp_path, order, expected, severity
     )
     data, report = load_crm(tmp_path / "leads.csv", tmp_path / "m.yaml")
     assert data.leads["created_at"].iloc[0] == pd.Timestamp(expected, tz="UTC")
-    assert report.get("ambiguous_date_order").severity == severity
+    finding = report.get("ambiguous_date_order")
+    assert finding.severity == severity
+    assert "giorno/mese (gg/mm/aaaa)" in finding.message("it") or "mese/giorno" in finding.message(
+        "it"
+    )
+    assert "dmy" not in finding.message("it") and "mdy" not in finding.message("en")
 
 
 def test_a_row_longer_than_a_read_block_is_read_by_retrying(tmp_path, monkeypatch):

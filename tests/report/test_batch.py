@@ -36,6 +36,7 @@ def test_one_broken_client_stops_no_other(tmp_path, capsys):
     assert rows[str(broken)]["run_dir"] == str(out / "broken-client.failed")
     assert rows[str(unusable)]["status"] == "unusable" and rows[str(unusable)]["exit_code"] == 2
     assert "'data'" in rows[str(unusable)]["message"]
+    assert rows[str(unusable)]["client"] is None and rows[str(unusable)]["run_dir"] is None
     assert "Traceback" not in captured.out + captured.err
 
 

@@ -44,6 +44,9 @@ def test_parameters_table_is_readable_and_localised():
     assert format_value(None, "en", "persona_cards") == "not set"
     assert "| Quota di fatturato dai lead del marketing | 0,6 |" in md
     assert format_value(1_200_000.0, "en") == "1,200,000"
+    # an empty list agrees with its noun in Italian ("unità" is feminine)
+    assert format_value({}, "it", "treated") == format_value([], "it", "comparison") == "nessuna"
+    assert format_value([], "en", "comparison") == "none"
 
 
 def test_report_notebook_replaces_parameter_cells_and_drops_stderr(tmp_path):

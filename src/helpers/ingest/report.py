@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.messages import t
+from helpers.messages import has, t
 from helpers.results import fmt_number
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -54,22 +54,28 @@ class Finding:
     examples: list[dict[str, Any]] = field(default_factory=list)  # {"row": int, "value": str}
     params: dict[str, Any] = field(default_factory=dict)
 
-    def _values(self) -> dict[str, Any]:
+    def _values(self, lang: str | None) -> dict[str, Any]:
+        """The placeholders; a parameter that is a code (``order: dmy``) is said in words when
+        the catalogue has ``ingest.param.<name>.<code>``."""
+        params = {}
+        for name, value in self.params.items():
+            key = f"ingest.param.{name}.{value}"
+            params[name] = t(key, lang) if isinstance(value, str) and has(key, lang) else value
         return {
             "table": self.table or "",
             "file": self.file or "",
             "column": self.column or "",
             "count": self.count,
-            **self.params,
+            **params,
         }
 
     def message(self, lang: str | None = None) -> str:
         """What was found, in ``lang``."""
-        return t(f"ingest.finding.{self.code}", lang, **self._values())
+        return t(f"ingest.finding.{self.code}", lang, **self._values(lang))
 
     def advice(self, lang: str | None = None) -> str:
         """What to do about it, in ``lang``."""
-        return t(f"ingest.advice.{self.code}", lang, **self._values())
+        return t(f"ingest.advice.{self.code}", lang, **self._values(lang))
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {

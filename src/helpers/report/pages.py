@@ -31,11 +31,12 @@ def format_value(value: Any, lang: str, name: str = "") -> str:
         return t(key, lang) if has(key, lang) else t("report.value_unset", lang)
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", lang)
+    if isinstance(value, list | tuple | Mapping) and not value:
+        empty = f"report.empty_{name}"  # "nessuna" unità: the word agrees with its noun
+        return t(empty, lang) if has(empty, lang) else t("common.none", lang)
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) if value else t("common.none", lang)
+        return ", ".join(str(v) for v in value)
     if isinstance(value, Mapping):
-        if not value:
-            return t("common.none", lang)
         return "; ".join(f"{k}: {format_value(v, lang)}" for k, v in value.items())
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
         return fmt_number(value, lang)
