@@ -651,9 +651,7 @@ def render_batch_table(items: Sequence[BatchItem], lang: str | None = None) -> s
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in [head, *rows]
     ]
-    notes = [
-        f"{i.client or i.config}: {i.message}" for i in items if i.message
-    ]
+    notes = [f"{i.client or i.config}: {i.message}" for i in items if i.message]
     return "\n".join(lines + (["", *notes] if notes else []))
 
 
