@@ -283,3 +283,28 @@ def test_salesforce_won_and_closed_flags_decide_custom_stages(tmp_path):
     outcome = data.opportunities.set_index("opportunity_id")["outcome"]
     assert outcome.to_dict() == {"006A": "won", "006B": "lost", "006C": "open"}
     assert report.stage_counts["won"] == 1 and report.stage_counts["lost"] == 1
+
+
+def test_columns_only_a_merged_file_has_are_blank_where_it_has_no_row_and_said_once(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at\nL1,2024-01-01\nL2,2024-01-02\nL3,2024-01-03\n", encoding="utf-8"
+    )
+    (tmp_path / "deals.csv").write_text("mql_id,segment\nL1,retail\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "sources:\n"
+        "  - {table: leads, files: ['leads.*']}\n"
+        "  - {table: leads, files: ['deals.*'], merge_on: lead_id,"
+        " columns: {lead_id: mql_id, segment: segment}}\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path, tmp_path / "m.yaml", key=b"k")
+    assert (
+        data.leads.set_index("lead_id")["segment"].to_dict()
+        == {"L1": "retail", "L2": None, "L3": None}
+        or data.leads["segment"].isna().sum() == 2
+    )
+    finding = report.get("merge_unmatched")
+    assert (finding.severity, finding.count, finding.file) == ("info", 2, "deals.csv")
+    assert finding.params["columns"] == "segment"
+    assert "2 rows have no match in deals.csv" in finding.message("en")
+    assert report.get("blank_values") is None  # not a second, misleading "fill it in the CRM"

@@ -408,8 +408,10 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
 
 def _merge_into(
     base: pd.DataFrame, extra: pd.DataFrame, key: str, table: str, findings: list[Finding]
-) -> pd.DataFrame:
-    """Add ``extra``'s columns to ``base`` rows with the same ``key`` (blanks are filled)."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """Add ``extra``'s columns to ``base`` rows with the same ``key`` (blanks are filled); also
+    the columns only ``extra`` has, blank on the rows it has no match for (said in one finding).
+    """
     files = ", ".join(sorted(extra[FILE].unique()))
     dup = extra[key].duplicated(keep="first") & extra[key].notna()
     if dup.any():
@@ -439,13 +441,26 @@ def _merge_into(
             )
         )
     add = extra.drop(columns=list(INTERNAL), errors="ignore").set_index(key)
+    new = [c for c in add.columns if c not in base.columns]
+    unmatched = base[key].notna() & ~isin_text(base[key], extra[key])
+    if new and unmatched.any():  # e.g. a won-deals file: the other leads have no row there
+        findings.append(
+            Finding(
+                "info",
+                "merge_unmatched",
+                table=table,
+                file=files,
+                count=int(unmatched.sum()),
+                params={"columns": ", ".join(new[:5]) + (", ..." if len(new) > 5 else "")},
+            )
+        )
     joined = base.merge(
         add, left_on=key, right_index=True, how="left", suffixes=("", "__extra")
     ).reset_index(drop=True)
     for col in add.columns:
         if f"{col}__extra" in joined:
             joined[col] = joined[col].fillna(joined.pop(f"{col}__extra"))
-    return joined
+    return joined, new
 
 
 def load_crm(
@@ -521,11 +536,13 @@ def load_crm(
         combined = _concat(frames)
         if combined is not None:
             tables[table] = combined
+    merged: dict[str, set[str]] = {}  # per table, the columns only a merged file brings
     for m in mapped:
         if m.source.merge_on and m.table in tables and m.source.merge_on in m.frame:
-            tables[m.table] = _merge_into(
+            tables[m.table], new = _merge_into(
                 tables[m.table], m.frame, m.source.merge_on, m.table, findings
             )
+            merged.setdefault(m.table, set()).update(new)
     stage_parts = [tables.get("stage_history")] + [r for m in mapped for r in m.stage_rows]
     if "opportunities" in tables and any(m.source.outcome_stages for m in mapped):
         stage_parts.append(_outcome_stage_rows(tables["opportunities"], mp))
@@ -536,7 +553,7 @@ def load_crm(
     if acts is not None:
         tables["activities"] = acts
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    tables, more = check_tables(tables, mp, now)
+    tables, more = check_tables(tables, mp, now, merged=merged)
     findings.extend(more)
     files_by_table = {
         name: sorted(df[FILE].dropna().unique().tolist()) for name, df in tables.items()

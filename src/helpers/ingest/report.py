@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.messages import has, t
+from helpers.messages import current_language, has, t
 from helpers.results import fmt_number
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -65,7 +65,7 @@ class Finding:
             "table": self.table or "",
             "file": self.file or "",
             "column": self.column or "",
-            "count": self.count,
+            "count": fmt_number(self.count, lang or current_language()),
             **params,
         }
 

@@ -99,9 +99,10 @@ def _first_line(text: str) -> str:
 class Checker:
     """Collects findings about one set of tables."""
 
-    def __init__(self, mapping: Mapping) -> None:
+    def __init__(self, mapping: Mapping, merged: dict[str, set[str]] | None = None) -> None:
         self.mapping = mapping
         self.personal = mapping.personal_columns()
+        self.merged = merged or {}  # per table, columns only a merged file brings
         self.findings: list[Finding] = []
 
     def add(
@@ -397,6 +398,8 @@ def _orphans(ck: Checker, table: str, df: pd.DataFrame, leads: pd.DataFrame | No
 
 def _blanks(ck: Checker, table: str, df: pd.DataFrame) -> None:
     for col in IMPORTANT.get(table, ()):
+        if col in ck.merged.get(table, ()):  # blank where the merged file has no row: said there
+            continue
         if col in df and len(df):
             blank = df[col].isna()
             if blank.any() and not blank.all():
@@ -474,10 +477,16 @@ KEYS = {
 
 
 def check_tables(
-    tables: dict[str, pd.DataFrame], mapping: Mapping, now: pd.Timestamp
+    tables: dict[str, pd.DataFrame],
+    mapping: Mapping,
+    now: pd.Timestamp,
+    *,
+    merged: dict[str, set[str]] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
-    """Count every problem and set aside unusable rows; returns cleaned tables and findings."""
-    ck = Checker(mapping)
+    """Count every problem and set aside unusable rows; returns cleaned tables and findings.
+
+    ``merged``: per table, the columns only a merged file brings (their blanks are expected)."""
+    ck = Checker(mapping, merged)
     out: dict[str, pd.DataFrame] = {}
     order = [
         t
