@@ -298,11 +298,8 @@ def test_columns_only_a_merged_file_has_are_blank_where_it_has_no_row_and_said_o
         encoding="utf-8",
     )
     data, report = load_crm(tmp_path, tmp_path / "m.yaml", key=b"k")
-    assert (
-        data.leads.set_index("lead_id")["segment"].to_dict()
-        == {"L1": "retail", "L2": None, "L3": None}
-        or data.leads["segment"].isna().sum() == 2
-    )
+    segment = data.leads.sort_values("lead_id")["segment"]
+    assert segment.isna().tolist() == [False, True, True] and segment.iloc[0] == "retail"
     finding = report.get("merge_unmatched")
     assert (finding.severity, finding.count, finding.file) == ("info", 2, "deals.csv")
     assert finding.params["columns"] == "segment"
