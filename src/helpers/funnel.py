@@ -1166,9 +1166,13 @@ class ResponseEffect:
         return out
 
     def sentence(self, lang: str = "en") -> str:
+        """The estimate in words: who is counted, on which clock, and that it is correlational."""
         return t(
             self.note_key,
             lang,
+            n=fmt_number(self.n, lang),
+            from_stage=stage_label(self.from_stage, lang),
+            to_stage=stage_label(self.to_stage, lang),
             odds_ratio=fmt_number(self.odds_ratio, lang, 2),
             low=fmt_number(self.odds_ratio_ci[0], lang, 2),
             high=fmt_number(self.odds_ratio_ci[1], lang, 2),

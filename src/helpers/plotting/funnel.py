@@ -143,7 +143,9 @@ def plot_response_effect(effect: ResponseEffect, lang: str = "en") -> plt.Figure
     percent_axis(ax.yaxis, lang)
     ax.set_xlabel(t("funnel.chart.response_xlabel", lang))
     ax.set_ylabel(t("funnel.chart.response_ylabel", lang))
-    ax.set_title(t("funnel.chart.response_title", lang))
+    ax.set_title(
+        t("funnel.chart.response_title", lang, to_stage=stage_label(effect.to_stage, lang))
+    )
     # The caveat, once (the sentence already says it is an association, not a cause), wrapped to
     # the figure's width in its bottom margin: constrained layout keeps that margin clear of the
     # x-axis title and tick labels however many lines the caption takes.
