@@ -141,3 +141,31 @@ def test_validate_command_needs_no_key(tmp_path, monkeypatch, capsys):
     folder = write_kit(make_crm(), tmp_path / "kit")
     assert main(["validate", str(folder)]) == 0
     assert not (Path(tmp_path) / ".smarketing-key").exists()
+
+
+def test_an_export_without_its_header_row_is_named_but_its_first_row_never_shown(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "hubspot-contacts.csv").write_text(
+        "1000,Alessandra,Russo,alessandra.russo@example-client.it,+39 347 555 0000,2024-01-05\n"
+        "1001,Marco,Verdi,m.verdi@example.it,+39 333 1234567,2024-01-06\n",
+        encoding="utf-8",
+    )
+    _, report = load_crm(folder, "hubspot", key=b"k")
+    finding = report.get("header_is_data")
+    assert finding is not None and finding.file == "hubspot-contacts.csv"
+    assert report.get("unrecognised_file") is None
+    for lang in ("en", "it"):
+        shown = report.render_text(lang) + json.dumps(report.to_dict(lang))
+        for personal in ("Alessandra", "Russo", "example-client", "347 555", "1000"):
+            assert personal not in shown
+    assert "leads: no rows read" in report.render_text("en")
+
+
+def test_real_column_names_are_not_mistaken_for_data():
+    from helpers.ingest.load import header_looks_like_data
+
+    assert not header_looks_like_data(["Record ID", "First Name", "Create Date", "Q1 2024"])
+    assert not header_looks_like_data(["Unnamed: 3", ""])
+    for cell in ("a.b@example.it", "+39 347 555 0000", "1000", "05/01/2024", "3.504,00"):
+        assert header_looks_like_data(["Name", cell])

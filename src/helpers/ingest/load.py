@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +187,15 @@ def infer_type(text: pd.Series, raw: RawFile, mapping: Mapping) -> pd.Series:
         if not parsed.unparseable.any():
             return parsed.values
     return text
+
+
+DATA_CELL = re.compile(r"@|^[\d\s+().,/:'-]+$")  # an email, or only digits and punctuation
+
+
+def header_looks_like_data(columns: Sequence[str]) -> bool:
+    """Whether a file's column names are really a data row (an export without its header):
+    some name holds an email address or is only a number, a phone number or a date."""
+    return any(DATA_CELL.search(c.strip()) for c in columns if c.strip())
 
 
 def _user_date_order(mapping: Mapping) -> bool:
@@ -511,14 +521,14 @@ def load_crm(
         ]
         scores = [(s, i) for s, i in scores if s is not None]
         if not scores:
-            findings.append(
-                Finding(
-                    "warning",
-                    "unrecognised_file",
-                    file=raw.name,
-                    params={"columns": ", ".join(map(str, list(raw.frame.columns)[:8]))},
+            columns = [str(c) for c in raw.frame.columns]
+            if header_looks_like_data(columns):  # its "names" are a row: personal data, unshown
+                findings.append(Finding("warning", "header_is_data", file=raw.name))
+            else:
+                shown = {"columns": ", ".join(columns[:8])}
+                findings.append(
+                    Finding("warning", "unrecognised_file", file=raw.name, params=shown)
                 )
-            )
             continue
         src = mp.sources[max(scores)[1]]
         if len(raw.frame) == 0:

@@ -187,7 +187,11 @@ class ValidationReport:
             lines.append(
                 "  "
                 + t(
-                    "ingest.text.table_line_one" if s.rows == 1 else "ingest.text.table_line",
+                    "ingest.text.table_line_none"
+                    if not s.files
+                    else "ingest.text.table_line_one"
+                    if s.rows == 1
+                    else "ingest.text.table_line",
                     lang,
                     table=name,
                     rows=fmt_number(s.rows, lang),
