@@ -1271,13 +1271,16 @@ def bottlenecks(
 ) -> pd.DataFrame:
     """Handoffs ranked by the revenue they lose.
 
-    For each step a -> b before the won stage: ``lost`` = leads reaching a but not b;
+    For each step a -> b from the MQL to the stage before won: ``lost`` = leads reaching a but
+    not b;
     ``p_win_next`` = share of leads reaching b that are won; ``lost_value`` = lost x p_win_next x
     value per won deal (``value_per_won`` or the mean amount of won opportunities). An upper
     bound: it assumes the lost leads would have won like those that went on. The step into won
     is left out: there "those that went on" all won, so every lost deal would count as a win
     (win rates are in the conversion analyses). Empty when the model has no step before the one
-    into won. ``explanation`` is one catalogue sentence.
+    into won. Leads that never became MQLs are left out too: marketing's qualification turns
+    them away by design, and valuing them as if they would win like MQLs says nothing.
+    ``explanation`` is one catalogue sentence.
     """
     summary = funnel_summary(crm, as_of=as_of)
     model = crm.stage_model
@@ -1290,7 +1293,8 @@ def bottlenecks(
         value_per_won = float(amounts.mean())
     reached = summary.set_index("stage")["reached"]
     n_won = float(reached.get(won, 0))
-    stages = list(model.funnel[: model.funnel.index(won)])  # the stages before won
+    start = model.funnel.index(model.role("mql")) if model.has_role("mql") else 0
+    stages = list(model.funnel[start : model.funnel.index(won)])  # from the MQL to before won
     rows = []
     for a, b in itertools.pairwise(stages):
         lost = int(reached[a] - reached[b])

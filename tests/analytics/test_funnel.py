@@ -275,10 +275,11 @@ def test_bottlenecks_rank_by_lost_value(crm):
     out = fn.bottlenecks(crm, value_per_won=1000.0, as_of=AS_OF)
     pairs = list(zip(out["from_stage"], out["to_stage"], strict=True))
     # reached: lead 6, mql 5, sal 3 (L4 skipped it), sql 3, opportunity 2, won 1
-    assert pairs == [("mql", "sal"), ("sql", "opportunity"), ("lead", "mql"), ("sal", "sql")]
-    assert out["lost"].tolist() == [2, 1, 1, 0]
-    assert out["lost_value"].tolist() == pytest.approx([2000 / 3, 500.0, 200.0, 0.0])
+    assert pairs == [("mql", "sal"), ("sql", "opportunity"), ("sal", "sql")]
+    assert out["lost"].tolist() == [2, 1, 0]
+    assert out["lost_value"].tolist() == pytest.approx([2000 / 3, 500.0, 0.0])
     assert ("opportunity", "won") not in pairs  # a lost deal would be valued as a sure win
+    assert ("lead", "mql") not in pairs  # qualification turns leads away by design
     assert out["explanation"].iloc[0].startswith("Between MQL and Sales accepted (SAL), 2 leads")
     assert out["explanation"].iloc[1].startswith("Between SQL and Opportunity, 1 lead stopped; if")
     it = fn.bottlenecks(crm, value_per_won=1000.0, as_of=AS_OF, lang="it")
