@@ -42,8 +42,13 @@ from helpers.config import (
     notebook_parameters,
 )
 from helpers.errors import KitError
-from helpers.messages import has, t
-from helpers.report.pages import data_period, export_notebook_html, render_index
+from helpers.messages import t
+from helpers.report.pages import (
+    data_period,
+    export_notebook_html,
+    notebook_title,
+    render_index,
+)
 from helpers.results import dumps, read_results, write_text_atomic
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -514,12 +519,6 @@ def _release_memory() -> None:
 
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def notebook_title(name: str, lang: str) -> str:
-    """A notebook's title from the catalogue (``report.title_<name>``), else its name."""
-    key = f"report.title_{name}"
-    return t(key, lang) if has(key, lang) else name
 
 
 def report_command(args: argparse.Namespace, specs: Sequence[NotebookSpec] | None = None) -> int:

@@ -42,7 +42,10 @@ def test_parameters_table_is_readable_and_localised():
         md
     )
     assert format_value(None, "en", "persona_cards") == "not set"
-    assert "| Quota di fatturato dai lead del marketing | 0,6 |" in md
+    assert "| Quota di fatturato dai lead del marketing | 60% |" in md  # a share, as a percentage
+    assert format_value(["00_alignment_assessment", "02_sla"], "en", "notebooks") == (
+        "Alignment assessment, The sales-marketing SLA"
+    )
     assert format_value(1_200_000.0, "en") == "1,200,000"
     # an empty list agrees with its noun in Italian ("unità" is feminine)
     assert format_value({}, "it", "treated") == format_value([], "it", "comparison") == "nessuna"

@@ -18,14 +18,28 @@ import nbformat
 import pandas as pd
 
 from helpers.messages import has, t
-from helpers.results import fmt_number, top_gaps
+from helpers.results import fmt_number, fmt_pct, top_gaps
 
 TEMPLATES = Path(str(resources.files("helpers") / "templates"))
 NB_TEMPLATE = "smarketing_report"
 
 
+SHARE_PARAMETERS = frozenset({"marketing_share", "min_acceptance_rate"})  # shown as percentages
+
+
+def notebook_title(name: str, lang: str) -> str:
+    """A notebook's title from the catalogue (``report.title_<name>``), else its name."""
+    key = f"report.title_{name}"
+    return t(key, lang) if has(key, lang) else name
+
+
 def format_value(value: Any, lang: str, name: str = "") -> str:
-    """A parameter value as readers expect it (lists joined, an unset value explained)."""
+    """A parameter value as readers expect it (lists joined, an unset value explained, shares
+    as percentages, notebooks by their titles)."""
+    if name in SHARE_PARAMETERS and isinstance(value, int | float):
+        return fmt_pct(float(value), lang)
+    if name == "notebooks" and isinstance(value, list | tuple):
+        return ", ".join(notebook_title(str(v), lang) for v in value)
     if value is None:
         key = f"report.unset_{name}"
         return t(key, lang) if has(key, lang) else t("report.value_unset", lang)
