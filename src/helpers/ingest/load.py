@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from helpers import privacy
 from helpers.ingest.mapping import (
-    PRESETS,
     ColumnSpec,
     Mapping,
     SourceSpec,
@@ -23,7 +21,14 @@ from helpers.ingest.mapping import (
     match_score,
     required_columns,
 )
-from helpers.ingest.parsing import SLASH_RE, clean_text, isin_text, parse_dates, parse_numbers
+from helpers.ingest.parsing import (
+    SLASH_RE,
+    DateParse,
+    clean_text,
+    isin_text,
+    parse_dates,
+    parse_numbers,
+)
 from helpers.ingest.readers import RawFile, list_input_files, read_file
 from helpers.ingest.report import MAX_EXAMPLES, Finding, ValidationReport, mask_value
 from helpers.ingest.safety import regex_mask
@@ -66,17 +71,16 @@ def _convert(
     mapping: Mapping,
     ctx: dict,
     findings: list[Finding],
+    parsed: DateParse | None = None,
 ) -> pd.Series:
-    """One source column in its target type; parse problems become findings."""
+    """One source column in its target type; parse problems become findings.
+
+    A date column already parsed with the file's day/month order comes as ``parsed``."""
     table, personal = ctx["table"], spec.name in mapping.personal_columns()
     base = {"table": table, "file": raw.name, "column": spec.name}
     if spec.type == "date":
-        parsed = parse_dates(
-            values,
-            tz=mapping.timezone,
-            day_first=_day_first(raw, mapping),
-            excel_serial=raw.kind == "xlsx",
-        )
+        if parsed is None:
+            parsed = _parse_dates(values, raw, mapping, _day_first(raw, mapping))
         if parsed.unparseable.any():
             bad = int(parsed.unparseable.sum())
             required = spec.name in required_columns(table) or ctx.get("required", False)
@@ -92,17 +96,29 @@ def _convert(
                 )
             )
         if parsed.mixed:
+            odd = parsed.odd if parsed.odd is not None else values.notna()
             findings.append(
-                Finding("warning", "mixed_date_formats", count=int(values.notna().sum()), **base)
+                Finding(
+                    "warning",
+                    "mixed_date_formats",
+                    count=int(odd.sum()),
+                    examples=_ex(values, odd, raw, personal),
+                    **base,
+                )
             )
         if parsed.ambiguous:
             severity = "info" if _user_date_order(mapping) else "warning"
+            preset = mapping.preset is not None and mapping.preset == mapping.origin
             findings.append(
                 Finding(
                     severity,
                     "ambiguous_date_order",
                     count=int(values.notna().sum()),
-                    params={"order": parsed.order},
+                    params={
+                        "order": parsed.order,
+                        "fix": "preset" if preset else "own_file",
+                        "mapping": mapping.origin,
+                    },
                     **base,
                 )
             )
@@ -172,8 +188,11 @@ def _all_match(filled: pd.Series, pattern: str, head: int = HEAD_CELLS) -> bool:
     return len(filled) <= head or bool(regex_mask(filled, pattern).all())
 
 
-def infer_type(text: pd.Series, raw: RawFile, mapping: Mapping) -> pd.Series:
-    """An extra (unmapped) text column as numbers or ISO dates when every value is one."""
+def infer_type(
+    text: pd.Series, raw: RawFile, mapping: Mapping, day_first: bool | None = None
+) -> pd.Series:
+    """An extra (unmapped) text column as numbers or ISO dates when every value is one
+    (``day_first``: the file's day/month order, for slash dates that do not settle it)."""
     filled = text.dropna()
     if filled.empty:
         return text
@@ -183,7 +202,8 @@ def infer_type(text: pd.Series, raw: RawFile, mapping: Mapping) -> pd.Series:
         whole = numbers.notna().all() and (numbers % 1 == 0).all()
         return numbers.astype("int64") if whole else numbers
     if _all_match(filled, ISO_DATE_TEXT) or _all_match(filled, SLASH_RE):
-        parsed = parse_dates(text, tz=mapping.timezone, day_first=_day_first(raw, mapping))
+        day_first = _day_first(raw, mapping) if day_first is None else day_first
+        parsed = parse_dates(text, tz=mapping.timezone, day_first=day_first)
         if not parsed.unparseable.any():
             return parsed.values
     return text
@@ -200,7 +220,51 @@ def header_looks_like_data(columns: Sequence[str]) -> bool:
 
 def _user_date_order(mapping: Mapping) -> bool:
     """Whether the date order was set in the user's own mapping file (not a preset's default)."""
-    return bool(mapping.date_order) and mapping.origin not in PRESETS
+    return bool(mapping.date_order) and mapping.user_date_order
+
+
+def _parse_dates(values: pd.Series, raw: RawFile, mapping: Mapping, day_first: bool) -> DateParse:
+    return parse_dates(
+        values, tz=mapping.timezone, day_first=day_first, excel_serial=raw.kind == "xlsx"
+    )
+
+
+def _date_columns(index: dict[str, str], src: SourceSpec) -> list[str]:
+    """The file's columns that ``map_file`` reads as dates, each once."""
+    cols = [find_column(index, s.candidates) for s in src.columns if s.type == "date"]
+    for cands in src.stage_dates.values():
+        cols += [find_column(index, (c,)) for c in cands]
+    if src.stage_status and find_column(index, src.stage_status[0]):
+        cols.append(find_column(index, src.stage_status[1]))
+    cols += [find_column(index, a.candidates) for a in src.activities]
+    return list(dict.fromkeys(c for c in cols if c))
+
+
+def _file_dates(
+    frame: pd.DataFrame, cols: list[str], raw: RawFile, mapping: Mapping
+) -> tuple[dict[str, DateParse], bool]:
+    """The date columns of one file parsed with one day/month order, and that order
+    (``day_first``).
+
+    A file is written in one order: when the values of some columns settle it (a day above 12
+    in ``Created Date``) and no column says the other order, the columns whose values settle
+    nothing (``Converted Date`` with days up to 12 only) are read in it and are not ambiguous.
+    Only when nothing in the file settles it does the default of :func:`_day_first` apply.
+    """
+    default = _day_first(raw, mapping)
+    parses = {c: _parse_dates(frame[c], raw, mapping, default) for c in cols}
+    settled = {p.order for p in parses.values() if p.order and not (p.ambiguous or p.mixed)}
+    if len(settled) != 1:
+        return parses, default
+    order = settled.pop()
+    day_first = order == "dmy"
+    for col, parsed in parses.items():
+        if parsed.ambiguous:
+            if parsed.order != order:
+                parsed = _parse_dates(frame[col], raw, mapping, day_first)
+            parsed.ambiguous = False
+            parses[col] = parsed
+    return parses, day_first
 
 
 def _day_first(raw: RawFile, mapping: Mapping) -> bool:
@@ -214,20 +278,82 @@ def _day_first(raw: RawFile, mapping: Mapping) -> bool:
     return raw.delimiter not in (",", None) or raw.kind != "csv"
 
 
+TOTAL_RE = re.compile(
+    r"^(?:(?:grand\s+)?totals?|totale(?:\s+(?:complessivo|generale))?|totali|somma|sum)"
+    r"\s*:?\s*(?:\(.*\))?$",
+    re.IGNORECASE,
+)
+AMOUNT_RE = re.compile(
+    r"^[-+(]?\s*(?:[€$£¥]|R\$|EUR|USD|GBP|CHF|BRL)?\s*-?[\d.,'\s\u00a0\u202f]*\d"
+    r"[\d.,'\s\u00a0\u202f]*\s*(?:[€$£¥%]|EUR|USD|GBP|CHF|BRL)?\s*\)?$",
+    re.IGNORECASE,
+)
+TAIL_ROWS = 5  # blank rows looked past at the end of a file
+
+
+def _totals_row(
+    frame: pd.DataFrame, raw: RawFile, index: dict[str, str], src: SourceSpec
+) -> int | None:
+    """The index of a totals row closing a CSV or sheet, else None.
+
+    It is the last non-blank row; its first non-empty cell says Total / Totals / Grand Total /
+    Totale / Somma (optionally with a colon or a bracket, as in "Grand Totals (12 records)"),
+    every other non-empty cell is a number, and the source's id column is blank in it (or is the
+    cell holding the word). Only the last rows are looked at, so this costs nothing on big files.
+    """
+    if raw.kind not in ("csv", "xlsx") or frame.empty:
+        return None
+    tail = frame.tail(TAIL_ROWS)
+    for label in reversed(tail.index):
+        cells = [
+            (col, v.strip())
+            for col, v in tail.loc[label].items()
+            if isinstance(v, str) and v.strip()
+        ]
+        if cells:
+            break
+    else:
+        return None
+    first_col, word = cells[0]
+    if not TOTAL_RE.match(word) or not all(AMOUNT_RE.match(v) for _, v in cells[1:]):
+        return None
+    key = src.merge_on or next((c for c in required_columns(src.table) if c.endswith("_id")), None)
+    spec = src.column(key) if key else None
+    key_col = find_column(index, spec.candidates) if spec else None
+    if key_col is not None and key_col != first_col and any(c == key_col for c, _ in cells):
+        return None
+    return int(label)
+
+
 def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Finding]) -> Mapped:
     """Apply one source of the mapping to one file."""
     frame = raw.frame
     assert frame is not None
     index = column_index(list(frame.columns))
+    total = _totals_row(frame, raw, index, src)
+    if total is not None:
+        frame = frame.drop(index=total)
+        findings.append(
+            Finding(
+                "info",
+                "totals_row",
+                table=src.table,
+                file=raw.name,
+                examples=[{"row": int(total) + raw.first_row, "value": ""}],
+            )
+        )
     ctx = {"table": src.table}
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
     dates: dict[str, pd.Series] = {}  # a source column read as dates once, however often used
+    parsed_dates, day_first = _file_dates(frame, _date_columns(index, src), raw, mapping)
 
     def date_of(col: str, context: dict) -> pd.Series:
         if col not in dates:
             spec = ColumnSpec(col, (col,), "date")
-            dates[col] = _convert(frame[col], spec, raw, mapping, context, findings)
+            dates[col] = _convert(
+                frame[col], spec, raw, mapping, context, findings, parsed_dates.get(col)
+            )
         return dates[col]
 
     needed = {src.merge_on} if src.merge_on else set(required_columns(src.table))
@@ -248,7 +374,8 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                 )
             continue
         used.add(col)
-        out[spec.name] = _convert(frame[col], spec, raw, mapping, ctx, findings)
+        parsed = parsed_dates.get(col) if spec.type == "date" else None
+        out[spec.name] = _convert(frame[col], spec, raw, mapping, ctx, findings, parsed)
         if spec.type == "date":
             dates[col] = out[spec.name]
     if src.keep_unmapped:
@@ -268,13 +395,13 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
             textual = pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
             personal = col in mapping.personal_columns()
             out[col] = (
-                infer_type(clean_text(values), raw, mapping)
+                infer_type(clean_text(values), raw, mapping, day_first)
                 if textual and not personal
                 else (clean_text(values) if textual else values)
             )
     mapped = pd.DataFrame(out, index=frame.index)
     mapped[FILE] = raw.name
-    mapped[ROW] = np.arange(len(frame), dtype="int64") + raw.first_row
+    mapped[ROW] = frame.index.to_numpy(dtype="int64") + raw.first_row  # the reader's positions
     result = Mapped(src.table, src, mapped)
     if src.outcome_flags:
         _outcome_from_flags(mapped, frame, index, src)
@@ -335,6 +462,18 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                     column=status_col,
                 )
             )
+    if src.stage_dates and not result.stage_rows:
+        # e.g. a default HubSpot contacts export: its Lifecycle Stage is each contact's stage
+        # now, without the date it was reached; the "Became a ... Date" columns give the history
+        findings.append(
+            Finding(
+                "info",
+                "no_stage_dates",
+                table="stage_history",
+                file=raw.name,
+                params={"columns": ", ".join(c[0] for c in src.stage_dates.values())},
+            )
+        )
     for act in src.activities:
         col = find_column(index, act.candidates)
         if not col:
@@ -490,7 +629,7 @@ def load_crm(
     files, missing = list_input_files(_as_paths(paths))
     for m in missing:
         findings.append(Finding("error", "path_not_found", file=str(m)))
-    raws = [read_file(f) for f in files]
+    raws = [raw for f in files for raw in read_file(f)]
     for raw in raws:
         for p in raw.problems:
             findings.append(
@@ -553,6 +692,8 @@ def load_crm(
                 tables[m.table], m.frame, m.source.merge_on, m.table, findings
             )
             merged.setdefault(m.table, set()).update(new)
+    if "stage_history" in tables:  # a stage history file of its own: no columns are missing
+        findings[:] = [f for f in findings if f.code != "no_stage_dates"]
     stage_parts = [tables.get("stage_history")] + [r for m in mapped for r in m.stage_rows]
     if "opportunities" in tables and any(m.source.outcome_stages for m in mapped):
         stage_parts.append(_outcome_stage_rows(tables["opportunities"], mp))
@@ -564,6 +705,8 @@ def load_crm(
         tables["activities"] = acts
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     tables, more = check_tables(tables, mp, now, merged=merged)
+    if any(f.code == "no_stage_dates" for f in findings):  # it already says what to add
+        more = [f for f in more if not (f.code == "table_absent" and f.table == "stage_history")]
     findings.extend(more)
     files_by_table = {
         name: sorted(df[FILE].dropna().unique().tolist()) for name, df in tables.items()

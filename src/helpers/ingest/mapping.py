@@ -107,7 +107,9 @@ class Mapping:
     timezone: str = "UTC"
     date_order: str | None = None  # "dmy", "mdy" or None (decide from the file)
     personal: tuple[str, ...] = PERSONAL_COLUMNS
-    origin: str = "preset"
+    origin: str = "preset"  # the preset's name, or the name of the user's file
+    preset: str | None = None  # the preset this is, or the one the user's file extends
+    user_date_order: bool = False  # date_order was written in the user's own file
 
     def personal_columns(self) -> set[str]:
         cols = set(self.personal)
@@ -117,7 +119,7 @@ class Mapping:
 
 
 TOP_KEYS = frozenset(
-    {"name", "sources", "stage_model", "stages", "date_order", "timezone", "personal"}
+    {"name", "sources", "stage_model", "stages", "date_order", "timezone", "personal", "extends"}
 )
 SOURCE_KEYS = frozenset(
     {
@@ -244,7 +246,18 @@ def _source(raw: Any, i: int, source: str) -> SourceSpec:
 
 
 def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = None) -> Mapping:
-    """Build and check a mapping from parsed YAML (``base``: folder for a relative stage model)."""
+    """Build and check a mapping from parsed YAML (``base``: folder for a relative stage model).
+
+    Data with ``extends: PRESET`` is that preset with these keys on top (:func:`extend_preset`).
+    """
+    preset, own_order = None, isinstance(data, dict) and data.get("date_order") is not None
+    if isinstance(data, dict) and "extends" in data:
+        preset = data["extends"]
+        if preset not in PRESETS:
+            raise MappingError(source, "extends", name=str(preset), presets=", ".join(PRESETS))
+        _check_keys(data, TOP_KEYS, "(file)", source)
+        own_name = data.get("name", Path(source).stem)
+        data = {**extend_preset(_preset_data(preset), data), "name": own_name}
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise MappingError(source, "no_sources")
     _check_keys(data, TOP_KEYS, "(file)", source)
@@ -292,15 +305,60 @@ def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = No
         date_order=order,
         personal=personal,
         origin=source,
+        preset=preset,
+        user_date_order=own_order,
     )
 
 
+def _preset_data(name: str) -> dict[str, Any]:
+    text = (resources.files("helpers") / "mappings" / f"{name}.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def extend_preset(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """A user file that ``extends:`` a preset, as one mapping: the file's keys replace the
+    preset's, except ``stages:`` and ``personal:``, which add to them, and ``sources:``, where a
+    source replaces the preset's source of the same name (default: its table) and any other is
+    added."""
+    merged = dict(base)
+    for key, value in own.items():
+        if key in ("extends", "sources", "stages", "personal"):
+            continue
+        merged[key] = value
+    if isinstance(own.get("stages"), dict):
+        merged["stages"] = {**(base.get("stages") or {}), **own["stages"]}
+    elif "stages" in own:
+        merged["stages"] = own["stages"]  # checked (and refused) as the user wrote it
+    if own.get("personal") is not None:
+        merged["personal"] = [*(base.get("personal") or []), *(own["personal"] or [])]
+    if "sources" in own:
+        if not isinstance(own["sources"], list):
+            merged["sources"] = own["sources"]  # refused by the checks, as written
+        else:
+
+            def key(src: Any) -> Any:
+                return src.get("name", src.get("table")) if isinstance(src, dict) else None
+
+            sources = list(base["sources"])
+            names = [key(s) for s in sources]
+            for src in own["sources"]:
+                if key(src) is not None and key(src) in names:
+                    sources[names.index(key(src))] = src
+                else:
+                    sources.append(src)
+            merged["sources"] = sources
+    return merged
+
+
 def load_mapping(name_or_path: str | Path) -> Mapping:
-    """A preset by name or a user YAML file; a clear :class:`KitError` when it cannot be used."""
+    """A preset by name or a user YAML file; a clear :class:`KitError` when it cannot be used.
+
+    A user file with ``extends: PRESET`` is that preset with the file's own keys on top (see
+    :func:`extend_preset`): ``extends: salesforce`` and ``date_order: dmy`` are a whole mapping.
+    """
     ref = str(name_or_path)
     if ref in PRESETS:
-        text = (resources.files("helpers") / "mappings" / f"{ref}.yaml").read_text("utf-8")
-        return mapping_from_dict(yaml.safe_load(text), ref)
+        return replace(mapping_from_dict(_preset_data(ref), ref), preset=ref, user_date_order=False)
     path = Path(ref)
     if not path.is_file():
         raise KitError("ingest.mapping_not_found", name=ref, presets=", ".join(PRESETS))

@@ -2,7 +2,9 @@
 
 Dates: ISO 8601 (with or without an offset), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (optionally with a
 time and AM/PM), Excel serial numbers (XLSX) and epoch milliseconds. The day/month order is decided
-per column from the values; naive times are read in the export's time zone and converted to UTC.
+per column from the values (``load`` then makes a file's undecided columns follow a decided one);
+naive times are read in the export's time zone and converted to UTC (see :func:`_to_utc` for the
+hours that clock changes repeat or skip).
 Numbers: decimal comma or point, thousands separators, currency symbols.
 """
 
@@ -41,6 +43,7 @@ class DateParse:
     order: str | None = None  # "dmy", "mdy" or None (no slash dates)
     ambiguous: bool = False  # slash dates where no value settles day/month order
     mixed: bool = False  # several formats in one column
+    odd: pd.Series | None = None  # when mixed, bool mask: values not in the column's main format
 
 
 @dataclass
@@ -108,9 +111,17 @@ def _mask(arr: pa.Array, pattern: str, index: pd.Index) -> pd.Series:
 
 
 def _to_utc(naive: pd.Series, tz: str) -> pd.Series:
+    """Times in UTC; times without a zone are local times of ``tz``.
+
+    A local time that the autumn clock change repeats (Europe/Rome 2024-10-27 02:30 happens at
+    00:30 and at 01:30 UTC) is read as the first of the two instants, still in summer time; a
+    local time that the spring change skips (2024-03-31 02:30 in Rome) is moved forward to the
+    first instant after the gap (03:00 summer time). Neither is an unreadable date.
+    """
     if naive.dt.tz is not None:
         return naive.dt.tz_convert("UTC")
-    return naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert(
+    first = np.ones(len(naive), dtype=bool)  # True: the summer-time (earlier) reading
+    return naive.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert(
         "UTC"
     )
 
@@ -188,13 +199,13 @@ def parse_dates(
                 out[naive] = _to_utc(
                     pd.to_datetime(text[naive], format="ISO8601", errors="coerce"), tz
                 )
+    odd_order = None
     if slash.any():
         parts = pc.extract_regex(pa.array(text[slash].array, type=pa.string()), SLASH_RE)
-        out[slash], order, ambiguous, mixed_order = _slash_dates(
+        out[slash], order, ambiguous, odd_order = _slash_dates(
             parts, text[slash].index, tz, day_first
         )
         result.order, result.ambiguous = order, ambiguous
-        result.mixed = mixed_order
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce")
         naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
@@ -202,8 +213,19 @@ def parse_dates(
     if epoch.any():
         ms = pd.to_numeric(text[epoch], errors="coerce")
         out[epoch] = pd.to_datetime(ms, unit="ms", utc=True)
-    kinds = int(iso.any()) + int(slash.any()) + int(serial.any()) + int(epoch.any())
-    result.mixed = result.mixed or kinds > 1
+    masks = [m for m in (iso, slash, serial, epoch) if m.any()]
+    if len(masks) > 1 or odd_order is not None:
+        result.mixed = True
+        # the values to look at: those outside the most common format (and, among slash dates,
+        # those whose day/month order is the less common one)
+        main = max(range(len(masks)), key=lambda i: int(masks[i].sum()))
+        odd = pd.Series(False, index=index)
+        for i, m in enumerate(masks):
+            if i != main:
+                odd |= m
+        if odd_order is not None:
+            odd.loc[odd_order.index] |= odd_order
+        result.odd = odd
     result.values = out.astype(UTC_TS)
     result.unparseable = ~blank & result.values.isna()
     return result
@@ -211,7 +233,10 @@ def parse_dates(
 
 def _slash_dates(
     parts: pa.StructArray, index: pd.Index, tz: str, day_first: bool
-) -> tuple[pd.Series, str, bool, bool]:
+) -> tuple[pd.Series, str, bool, pd.Series | None]:
+    """Slash dates as UTC, the order used, whether nothing settled it, and (when values settle
+    both orders) the mask of the values showing the less common order."""
+
     def num(name: str) -> pd.Series:
         field = pc.struct_field(parts, name)
         field = pc.if_else(pc.equal(field, ""), None, field)
@@ -235,15 +260,18 @@ def _slash_dates(
         order, ambiguous = ("dmy" if day_first else "mdy"), not (dmy_evidence and mdy_evidence)
     mixed = dmy_evidence and mdy_evidence
     day_is_a = pd.Series(order == "dmy", index=index)
+    odd = None
     if mixed:  # each value settled by its own evidence, the rest by the default order
         day_is_a = day_is_a.where(~(a > 12), True).where(~(b > 12), False)
+        dmy_rows, mdy_rows = (a > 12).fillna(False), (b > 12).fillna(False)
+        odd = dmy_rows if dmy_rows.sum() <= mdy_rows.sum() else mdy_rows
     day = a.where(day_is_a, b)
     month = b.where(day_is_a, a)
     frame = pd.DataFrame(
         {"year": y, "month": month, "day": day, "hour": hour, "minute": minute, "second": second}
     )
     naive = pd.to_datetime(frame, errors="coerce")
-    return _to_utc(naive, tz).astype(UTC_TS), order, ambiguous, mixed
+    return _to_utc(naive, tz).astype(UTC_TS), order, ambiguous, odd
 
 
 def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberParse:

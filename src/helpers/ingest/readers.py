@@ -51,10 +51,13 @@ class RawFile:
     decimal_comma: bool = False
     problems: list[ReadProblem] = field(default_factory=list)
     first_row: int = 2  # file row number of the first data row (header is row 1)
+    sheet: str | None = None  # the sheet, when a workbook has several
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """The file's name, and the sheet's as ``book.xlsx [Trattative]`` when a workbook has
+        several: the name findings show and mapping ``files:`` patterns are matched against."""
+        return self.path.name if self.sheet is None else f"{self.path.name} [{self.sheet}]"
 
 
 def list_input_files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -257,18 +260,35 @@ def _header_names(head: bytes, encoding: str, delimiter: str) -> list[str]:
     return [c for c in row]
 
 
-def read_xlsx(path: Path) -> RawFile:
-    """The first non-empty sheet of a workbook, cells as strings (dates as ISO text)."""
+def read_xlsx(path: Path) -> list[RawFile]:
+    """Each sheet of a workbook that has columns, cells as strings (dates as ISO text).
+
+    A workbook with one such sheet is one input named like the file; with several, each sheet is
+    an input of its own, named ``book.xlsx [Sheet]`` (see :attr:`RawFile.name`), so a workbook
+    holding leads and deals in two sheets is read whole."""
     raw = RawFile(path=path, frame=None, kind="xlsx")
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception:  # openpyxl raises many types for a file that is not a workbook
         raw.problems.append(ReadProblem("error", "unreadable_file"))
-        return raw
-    frame = next((df for df in sheets.values() if len(df.columns)), None)
-    if frame is None:
+        return [raw]
+    filled = {name: df for name, df in sheets.items() if len(df.columns)}
+    if not filled:
         raw.problems.append(ReadProblem("error", "empty_file"))
-        return raw
+        return [raw]
+    several = len(filled) > 1
+    return [
+        RawFile(
+            path=path,
+            frame=_sheet_text(frame),
+            kind="xlsx",
+            sheet=str(name) if several else None,
+        )
+        for name, frame in filled.items()
+    ]
+
+
+def _sheet_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         s = frame[col]
@@ -277,8 +297,7 @@ def read_xlsx(path: Path) -> RawFile:
         else:
             text = s.map(_cell_text, na_action="ignore")
         out[str(col).strip()] = text.astype("str")
-    raw.frame = out.reset_index(drop=True)
-    return raw
+    return out.reset_index(drop=True)
 
 
 def _cell_text(value: Any) -> str:
@@ -302,18 +321,20 @@ def read_parquet(path: Path) -> RawFile:
     return raw
 
 
-def read_file(path: Path) -> RawFile:
-    """Read one export file, choosing the reader by its suffix."""
+def read_file(path: Path) -> list[RawFile]:
+    """Read one export file, choosing the reader by its suffix: one input, or one per sheet of a
+    workbook with several."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        raw = read_xlsx(path)
+        raws = read_xlsx(path)
     elif suffix in (".parquet", ".pq"):
-        raw = read_parquet(path)
+        raws = [read_parquet(path)]
     else:
-        raw = read_csv(path)
-    if raw.frame is not None and raw.kind != "csv":
-        _unique_columns(raw)
-    return raw
+        raws = [read_csv(path)]
+    for raw in raws:
+        if raw.frame is not None and raw.kind != "csv":
+            _unique_columns(raw)
+    return raws
 
 
 def _unique_columns(raw: RawFile) -> None:

@@ -56,18 +56,21 @@ class Finding:
 
     def _values(self, lang: str | None) -> dict[str, Any]:
         """The placeholders; a parameter that is a code (``order: dmy``) is said in words when
-        the catalogue has ``ingest.param.<name>.<code>``."""
-        params = {}
-        for name, value in self.params.items():
-            key = f"ingest.param.{name}.{value}"
-            params[name] = t(key, lang) if isinstance(value, str) and has(key, lang) else value
-        return {
+        the catalogue has ``ingest.param.<name>.<code>`` (whose own placeholders are the other
+        values: ``fix: preset`` says the ``{mapping}`` to extend)."""
+        plain = {
             "table": self.table or "",
             "file": self.file or "",
             "column": self.column or "",
             "count": fmt_number(self.count, lang or current_language()),
-            **params,
+            **self.params,
         }
+        params = {}
+        for name, value in self.params.items():
+            key = f"ingest.param.{name}.{value}"
+            if isinstance(value, str) and has(key, lang):
+                params[name] = t(key, lang, **plain)
+        return {**plain, **params}
 
     def message(self, lang: str | None = None) -> str:
         """What was found, in ``lang``."""

@@ -1,0 +1,324 @@
+"""Quirks of real exports: one date order per file, clock changes, workbooks with several sheets,
+totals rows, mixed date formats with examples, HubSpot contacts without stage dates, and the
+``extends:`` key that lets a user fix a preset's date order."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers.cli import main
+from helpers.errors import KitError
+from helpers.ingest import load_crm, load_mapping
+from helpers.ingest.parsing import parse_dates
+from helpers.ingest.report import mask_value
+
+
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+# an Italian Salesforce leads report saved as a comma CSV: only Created Date settles the order
+SF_LEADS = (
+    "Lead ID,Created Date,Converted Date,Lead Status,Email\n"
+    "L1,02/03/2024 03:45,05/04/2024,Qualified,a@example.com\n"
+    "L2,15/03/2024 10:00,,Open,b@example.com\n"
+    "L3,20/03/2024 11:00,07/04/2024,Qualified,c@example.com\n"
+)
+
+
+def _sql_dates(data) -> dict[str, pd.Timestamp]:
+    sh = data.stage_history
+    return dict(sh.loc[sh["stage"] == "sql", ["lead_id", "entered_at"]].values.tolist())
+
+
+def test_a_column_that_settles_nothing_follows_the_order_of_the_file(tmp_path):
+    (tmp_path / "leads_report.csv").write_text(SF_LEADS, encoding="utf-8")
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    assert report.mapping == "salesforce" and report.usable
+    assert _sql_dates(data) == {"L1": ts("2024-04-05"), "L3": ts("2024-04-07")}
+    assert data.leads.set_index("lead_id").loc["L1", "created_at"] == ts("2024-03-02 03:45")
+    assert "ambiguous_date_order" not in report.codes()
+
+
+def test_a_file_where_nothing_settles_the_order_still_warns(tmp_path):
+    text = SF_LEADS.replace("15/03/2024", "11/03/2024").replace("20/03/2024", "12/03/2024")
+    (tmp_path / "leads_report.csv").write_text(text, encoding="utf-8")
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    found = [f for f in report.findings if f.code == "ambiguous_date_order"]
+    assert {f.column for f in found} == {"created_at", "Converted Date"}
+    assert {f.severity for f in found} == {"warning"}
+    assert _sql_dates(data)["L1"] == ts("2024-05-04")  # the preset's month-first default
+
+
+def test_columns_settling_opposite_orders_leave_the_undecided_ones_to_the_default(tmp_path):
+    # Created Date says day first, Converted Date month first: nothing is imposed on Closed
+    text = (
+        "lead_id,created_at,converted,closed\n"
+        "L1,13/01/2024,01/20/2024,02/03/2024\n"
+        "L2,14/01/2024,01/21/2024,04/05/2024\n"
+    )
+    (tmp_path / "leads.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "sources:\n  - table: leads\n    files: ['leads.*']\n"
+        "    columns: {lead_id: [lead_id], created_at: [created_at],"
+        " converted: {from: [converted], type: date}, closed: {from: [closed], type: date}}\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path / "leads.csv", tmp_path / "m.yaml", pseudonymise=False)
+    assert data.leads["created_at"].iloc[0] == ts("2024-01-13")
+    assert data.leads["converted"].iloc[0] == ts("2024-01-20")
+    assert data.leads["closed"].iloc[0] == ts("2024-02-03")  # a comma CSV: month first
+    assert [f.column for f in report.findings if f.code == "ambiguous_date_order"] == ["closed"]
+
+
+def test_the_ambiguous_order_advice_for_a_preset_works_as_written(tmp_path):
+    text = SF_LEADS.replace("15/03/2024", "11/03/2024").replace("20/03/2024", "12/03/2024")
+    (tmp_path / "leads_report.csv").write_text(text, encoding="utf-8")
+    _, report = load_crm(tmp_path / "leads_report.csv", pseudonymise=False)
+    advice = report.get("ambiguous_date_order").advice("en")
+    assert "extends: salesforce" in advice and "date_order: dmy" in advice
+    assert "extends: salesforce" in report.get("ambiguous_date_order").advice("it")
+    # doing what it says: a two-line mapping file
+    (tmp_path / "mine.yaml").write_text("extends: salesforce\ndate_order: dmy\n", encoding="utf-8")
+    data, report = load_crm(tmp_path / "leads_report.csv", tmp_path / "mine.yaml")
+    assert report.usable and report.mapping == "mine"
+    assert _sql_dates(data)["L1"] == ts("2024-04-05")
+    assert {f.severity for f in report.findings if f.code == "ambiguous_date_order"} == {"info"}
+    own = report.get("ambiguous_date_order").advice("en")
+    assert "mine.yaml" in own and "extends" not in own
+
+
+def test_extends_keeps_the_preset_and_adds_the_users_keys(tmp_path):
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        "extends: hubspot\nname: acme\ntimezone: Europe/Rome\npersonal: [notes]\n"
+        "stages:\n  Trattativa: opportunity\n"
+        "sources:\n"
+        "  - name: deals\n    table: opportunities\n    files: ['*trattative*']\n"
+        "    columns: {opportunity_id: [ID], amount: [Importo], created_at: [Data],"
+        " outcome: [Esito]}\n"
+        "  - name: segments\n    table: leads\n    merge_on: lead_id\n    files: ['*seg*']\n",
+        encoding="utf-8",
+    )
+    mp = load_mapping(path)
+    hubspot = load_mapping("hubspot")
+    assert mp.name == "acme" and mp.timezone == "Europe/Rome" and mp.date_order == "mdy"
+    assert not mp.user_date_order and mp.preset == "hubspot"
+    assert [s.name for s in mp.sources] == ["contacts", "deals", "segments"]
+    assert mp.sources[0] == hubspot.sources[0]
+    assert mp.sources[1].files == ("*trattative*",)
+    assert {"notes", "owner", "email"} <= mp.personal_columns()
+    assert mp.stage_model.resolve("Trattativa") == "opportunity"
+    assert mp.stage_model.resolve("Marketing Qualified Lead") == hubspot.stage_model.resolve(
+        "Marketing Qualified Lead"
+    )
+
+
+def test_extends_an_unknown_preset_names_the_presets(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("extends: salesforse\ndate_order: dmy\n", encoding="utf-8")
+    with pytest.raises(KitError) as err:
+        load_mapping(path)
+    assert "salesforse" in err.value.message("en") and "salesforce" in err.value.message("it")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-10-27 02:30", "2024-10-27 00:30"),  # repeated hour: the summer-time instant
+        ("27/10/2024 02:30", "2024-10-27 00:30"),
+        ("2024-10-27 03:30", "2024-10-27 02:30"),  # after the change, winter time
+        ("2024-03-31 02:30", "2024-03-31 01:00"),  # skipped hour: the end of the gap
+        ("31/03/2024 02:15", "2024-03-31 01:00"),
+    ],
+)
+def test_local_times_at_clock_changes_are_dates(text, expected):
+    r = parse_dates(pd.Series([text, "2024-06-13 10:00"]), tz="Europe/Rome", day_first=True)
+    assert not r.unparseable.any()
+    assert r.values.iloc[0] == ts(expected)
+
+
+def test_a_time_in_the_repeated_hour_does_not_make_the_file_unusable(tmp_path, capsys):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at\nL1,2024-10-27 02:30\nL2,2024-10-26 10:00\n", encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text("extends: kit\ntimezone: Europe/Rome\n", encoding="utf-8")
+    assert (
+        main(["validate", str(tmp_path / "leads.csv"), "--mapping", str(tmp_path / "m.yaml")]) == 0
+    )
+    data, report = load_crm(tmp_path / "leads.csv", tmp_path / "m.yaml", pseudonymise=False)
+    assert data.leads["created_at"].tolist() == [ts("2024-10-27 00:30"), ts("2024-10-26 08:00")]
+    assert not report.errors
+
+
+def _workbook(path, sheets: dict[str, pd.DataFrame]) -> None:
+    with pd.ExcelWriter(path) as writer:
+        for name, df in sheets.items():
+            df.to_excel(writer, sheet_name=name, index=False)
+
+
+def test_every_sheet_of_a_workbook_is_an_input(tmp_path):
+    _workbook(
+        tmp_path / "export.xlsx",
+        {
+            "Leads": pd.DataFrame(
+                {"lead_id": ["L1", "L2"], "created_at": ["2024-01-05", "2024-01-06"]}
+            ),
+            "Opportunities": pd.DataFrame(
+                {
+                    "opportunity_id": ["O1"],
+                    "lead_id": ["L1"],
+                    "amount": [1200],
+                    "created_at": ["2024-02-01"],
+                    "outcome": ["won"],
+                }
+            ),
+            "Note": pd.DataFrame({"appunti": ["da controllare"]}),
+        },
+    )
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    assert data.leads["lead_id"].tolist() == ["L1", "L2"]
+    assert data.opportunities["opportunity_id"].tolist() == ["O1"]
+    assert report.tables["leads"].files == ["export.xlsx [Leads]"]
+    assert report.tables["opportunities"].files == ["export.xlsx [Opportunities]"]
+    ignored = report.get("unrecognised_file")
+    assert ignored.file == "export.xlsx [Note]" and ignored.severity == "warning"
+    assert "table_absent" not in {f.code for f in report.findings if f.table == "opportunities"}
+
+
+def test_a_workbook_with_one_sheet_keeps_the_file_name(tmp_path):
+    _workbook(
+        tmp_path / "leads.xlsx",
+        {"Foglio1": pd.DataFrame({"lead_id": ["L1"], "created_at": ["2024-01-05"]})},
+    )
+    _, report = load_crm(tmp_path, pseudonymise=False)
+    assert report.usable and report.tables["leads"].files == ["leads.xlsx"]
+
+
+@pytest.mark.parametrize("word", ["Totale", "Total", "Totals", "Grand Total", "Somma", "TOTALE:"])
+def test_a_totals_row_at_the_end_of_a_csv_is_left_out(tmp_path, word):
+    (tmp_path / "leads.csv").write_text(
+        f"lead_id,created_at,company_size\nL1,2024-01-05,10\nL2,2024-01-06,20\n,{word},30\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    assert report.usable, report.render_text()
+    assert data.leads["lead_id"].tolist() == ["L1", "L2"]
+    note = report.get("totals_row")
+    assert note.severity == "info" and note.file == "leads.csv"
+    assert note.examples == [{"row": 4, "value": ""}]
+    assert not report.warnings
+
+
+def test_a_totals_row_closing_a_sheet_is_left_out(tmp_path):
+    _workbook(
+        tmp_path / "export.xlsx",
+        {
+            "Leads": pd.DataFrame({"lead_id": ["L1"], "created_at": ["2024-01-05"]}),
+            "Trattative": pd.DataFrame(
+                {
+                    "Stage": ["Closed Won", "Closed Lost", "Grand Totals (2 records)"],
+                    "Opportunity ID": ["O1", "O2", None],
+                    "Amount": [100.0, 250.5, 350.5],
+                    "Created Date": ["2024-02-01", "2024-02-02", None],
+                }
+            ),
+        },
+    )
+    (tmp_path / "m.yaml").write_text(
+        "extends: salesforce\nsources:\n"
+        "  - {name: leads, table: leads, files: ['*leads*'],"
+        " columns: {lead_id: [lead_id], created_at: [created_at]}}\n"
+        "  - name: opportunities\n    table: opportunities\n    files: ['*trattative*']\n"
+        "    columns: {opportunity_id: [Opportunity ID], amount: [Amount],"
+        " created_at: [Created Date], stage: [Stage], outcome: {from: [Stage],"
+        " values: {closed won: won, closed lost: lost}, default: open}}\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path, tmp_path / "m.yaml", pseudonymise=False)
+    assert report.usable, report.render_text()
+    assert data.opportunities["opportunity_id"].tolist() == ["O1", "O2"]
+    note = report.get("totals_row")
+    assert note.file == "export.xlsx [Trattative]" and note.examples[0]["row"] == 4
+    assert not report.warnings, report.render_text()
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "L3,Total,30\n",  # the id is filled: a record
+        ",Total,thirty\n",  # text besides the word: not a totals row
+        ",Totale parziale di marzo,30\n",  # not only the word
+    ],
+)
+def test_a_last_row_that_is_not_only_totals_is_kept(tmp_path, last):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at,company_size\nL1,2024-01-05,10\nL2,2024-01-06,20\n" + last,
+        encoding="utf-8",
+    )
+    _, report = load_crm(tmp_path, pseudonymise=False)
+    assert "totals_row" not in report.codes()
+    assert "unparseable_dates" in report.codes()
+
+
+def test_a_totals_word_in_the_middle_is_a_row_like_any_other(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at\nL1,2024-01-05\n,Totale\nL2,2024-01-06\n", encoding="utf-8"
+    )
+    _, report = load_crm(tmp_path, pseudonymise=False)
+    assert "totals_row" not in report.codes()
+
+
+def test_mixed_date_formats_show_the_odd_dates_as_examples(tmp_path):
+    rows = "".join(f"L{i},2024-01-{10 + i:02d},2024-01-{10 + i:02d}\n" for i in range(6))
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at,birthday\n" + rows + "L8,25/03/2024,25/03/1980\n", encoding="utf-8"
+    )
+    (tmp_path / "m.yaml").write_text(
+        "extends: kit\nsources:\n  - name: leads\n    table: leads\n    files: ['leads.*']\n"
+        "    columns: {lead_id: [lead_id], created_at: [created_at],"
+        " birthday: {from: [birthday], type: date, personal: true}}\n",
+        encoding="utf-8",
+    )
+    _, report = load_crm(tmp_path / "leads.csv", tmp_path / "m.yaml", pseudonymise=False)
+    mixed = {f.column: f for f in report.findings if f.code == "mixed_date_formats"}
+    assert mixed["created_at"].count == 1
+    assert mixed["created_at"].examples == [{"row": 8, "value": "25/03/2024"}]
+    assert mixed["birthday"].examples == [{"row": 8, "value": mask_value("25/03/1980", True)}]
+    text = report.render_text("en")
+    assert "row 8 ('25/03/2024')" in text and "25/03/1980" not in text
+
+
+def test_a_slash_column_mixing_both_orders_shows_the_rarer_one():
+    r = parse_dates(pd.Series(["13/01/2024", "14/01/2024", "01/20/2024", "2024-01-01"]))
+    assert r.mixed and r.odd.tolist() == [False, False, True, True]
+
+
+def test_hubspot_contacts_without_stage_dates_say_which_columns_to_add(tmp_path):
+    (tmp_path / "contacts.csv").write_text(
+        "Record ID,First Name,Email,Create Date,Lifecycle Stage\n"
+        "1,Anna,a@example.com,2024-01-02 10:00,lead\n"
+        "2,Bea,b@example.com,2024-01-03 10:00,customer\n",
+        encoding="utf-8",
+    )
+    _, report = load_crm(tmp_path, pseudonymise=False)
+    assert report.mapping == "hubspot" and report.usable
+    note = report.get("no_stage_dates")
+    assert note.severity == "info" and note.file == "contacts.csv"
+    for lang in ("en", "it"):
+        assert "Became a Marketing Qualified Lead Date" in note.advice(lang)
+    assert not [
+        f for f in report.findings if f.code == "table_absent" and f.table == "stage_history"
+    ]
+
+
+def test_hubspot_contacts_with_a_stage_date_need_no_note(tmp_path):
+    (tmp_path / "contacts.csv").write_text(
+        "Record ID,Email,Create Date,Lifecycle Stage,Became a Customer Date\n"
+        "1,a@example.com,2024-01-02 10:00,customer,2024-02-02 10:00\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    assert "no_stage_dates" not in report.codes()
+    assert data.stage_history["entered_at"].tolist() == [ts("2024-02-02 10:00")]
