@@ -28,11 +28,12 @@ from statsmodels.stats.proportion import (
 )
 
 from helpers.errors import FileProblemError, KitError, MissingTableError
-from helpers.messages import t, t_count
+from helpers.messages import has, t, t_count
 from helpers.results import fmt_number, fmt_pct, fmt_signed
 
 TONES: tuple[str, ...] = ("positive", "negative", "neutral")
 WAVE_ORDER: tuple[str, ...] = ("before", "baseline", "during", "after", "follow-up")
+GAP_DECIMALS = 2  # gaps are reported to two decimals: equal at that precision is a tie
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,6 +203,52 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
 # ---------------------------------------------------------------------------------------------
 
 
+def wave_label(wave: Any, lang: str = "en") -> str:
+    """A survey wave as readers of ``lang`` say it, for charts and text alike.
+
+    The kit's own wave names (``before``, ``baseline``, ``during``, ``after``, ``follow-up``, in
+    any case) are translated through the catalogue (``assessment.wave_<name>``); any other name
+    (a date, "Q3 2025") is the client's own and is shown as it is.
+    """
+    name = str(wave).strip()
+    norm = name.lower().replace("-", "_").replace(" ", "_")
+    known = {w.replace("-", "_") for w in WAVE_ORDER}
+    key = f"assessment.wave_{norm}"
+    return t(key, lang) if norm in known and has(key, lang) else name
+
+
+def quoted_list(names: Any, lang: str = "en") -> str:
+    """Names in quotes joined the way readers of ``lang`` list them: 'A', 'B' and 'C'."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return t("assessment.list_and", lang, head=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+def estimate_text(
+    mean: float, low: float, high: float, n: int, lang: str = "en", decimals: int = 1
+) -> str:
+    """A mean with its 95% interval and the number of people behind it, for a key number."""
+    return t(
+        "assessment.estimate_short",
+        lang,
+        value=fmt_number(_finite(mean), lang, decimals),
+        low=fmt_number(_finite(low), lang, decimals),
+        high=fmt_number(_finite(high), lang, decimals),
+        n=fmt_number(n, lang),
+    )
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float, or None when it is missing (so it reads "not available")."""
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _includes_zero(low: Any, high: Any) -> bool:
+    """Whether an interval includes zero; a missing interval cannot exclude it either."""
+    return bool(pd.isna(low) or pd.isna(high) or low <= 0 <= high)
+
+
 def wave_order(waves: pd.Series | list[str]) -> list[str]:
     """Waves in time order: before/after words first in their natural order, then sorted."""
     unique = list(dict.fromkeys(str(w) for w in waves))
@@ -224,25 +271,147 @@ class SurveyScores:
     waves: tuple[str, ...] = ()
     alpha: float = 0.05
 
-    def gap_sentence(self, lang: str = "en", wave: str | None = None) -> str:
-        """The largest sales-marketing gap of a wave, in words."""
-        wave = wave or (self.waves[-1] if self.waves else None)
+    def _wave(self, wave: str | None) -> str | None:
+        return wave or (self.waves[-1] if self.waves else None)
+
+    def largest_gaps(self, wave: str | None = None) -> pd.DataFrame:
+        """The dimension(s) of a wave with the largest sales-marketing gap (by absolute size).
+
+        Gaps equal at the precision they are reported in (two decimals) tie: every tied
+        dimension is returned, in the instrument's order, so the pick never depends on float
+        noise or row order. ``includes_zero`` says whether a gap's 95% interval includes zero
+        (the data cannot tell it from no gap). Empty when no dimension has a gap.
+        """
+        wave = self._wave(wave)
+        if self.gap.empty:
+            return self.gap.assign(includes_zero=pd.Series(dtype=bool))
         rows = self.gap[(self.gap["wave"] == wave) & (self.gap["dimension"] != "total")]
         rows = rows.dropna(subset=["difference"])
-        if rows.empty:
+        size = rows["difference"].abs().round(9).round(GAP_DECIMALS)
+        top = rows[size == size.max()].copy()
+        top["includes_zero"] = [
+            _includes_zero(lo, hi) for lo, hi in zip(top["ci_low"], top["ci_high"], strict=True)
+        ]
+        return top
+
+    def gap_sentence(self, lang: str = "en", wave: str | None = None) -> str:
+        """The largest sales-marketing gap of a wave, in words: its interval, how many people
+        answered, ties named together, and whether the data can tell it from no gap at all."""
+        top = self.largest_gaps(wave)
+        if top.empty:
             return t("assessment.gap_none", lang)
-        top = rows.loc[rows["difference"].abs().idxmax()]
-        key = (
-            "assessment.gap_sales_higher" if top["difference"] > 0 else "assessment.gap_mkt_higher"
-        )
-        return t(
-            key,
-            lang,
-            dimension=top[f"dimension_label_{lang}"],
-            difference=fmt_number(abs(top["difference"]), lang, 2),
-            low=fmt_signed(top["ci_low"], lang, 2),
-            high=fmt_signed(top["ci_high"], lang, 2),
-        )
+        label = f"dimension_label_{lang}"
+        common = {
+            "difference": fmt_number(abs(float(top["difference"].iloc[0])), lang, GAP_DECIMALS),
+            "n_sales": fmt_number(int(top["n_a"].max()), lang),
+            "n_marketing": fmt_number(int(top["n_b"].max()), lang),
+        }
+
+        def interval(row: pd.Series) -> dict[str, str]:
+            return {
+                "low": fmt_signed(row["ci_low"], lang, GAP_DECIMALS),
+                "high": fmt_signed(row["ci_high"], lang, GAP_DECIMALS),
+            }
+
+        def side(row: pd.Series) -> str:
+            return "sales" if row["difference"] > 0 else "mkt"
+
+        if len(top) == 1:
+            row = top.iloc[0]
+            key = f"assessment.gap_{side(row)}_higher"
+            parts = [t(key, lang, dimension=row[label], **common, **interval(row))]
+            if row["includes_zero"]:
+                parts.append(t("assessment.gap_includes_zero", lang))
+            return " ".join(parts)
+        items = [
+            t(f"assessment.gap_tie_item_{side(row)}", lang, dimension=row[label], **interval(row))
+            for _, row in top.iterrows()
+        ]
+        parts = [t("assessment.gap_tie", lang, count=len(top), items="; ".join(items), **common)]
+        unclear = top[top["includes_zero"]]
+        if len(unclear) == len(top):
+            parts.append(t("assessment.gap_tie_includes_zero", lang))
+        elif len(unclear):
+            parts.append(
+                t(
+                    "assessment.gap_some_include_zero",
+                    lang,
+                    dimensions=quoted_list(unclear[label], lang),
+                )
+            )
+        return " ".join(parts)
+
+    def largest_gap_finding(
+        self, instrument: Instrument, lang: str = "en", wave: str | None = None
+    ) -> dict[str, Any] | None:
+        """The largest gap as a report finding (None when there is none).
+
+        ``dimensions`` names every tied dimension; ``difference`` is the gap on the scale;
+        ``clear`` is False when any tied gap's interval includes zero; ``score`` (0-1, for ranking
+        findings) is the smallest gap the data supports (the interval bound nearest zero, as a
+        share of the scale range): 0 when the data cannot tell the gap from no gap.
+        """
+        top = self.largest_gaps(wave)
+        if top.empty:
+            return None
+        clear = not bool(top["includes_zero"].any())
+        nearest = np.minimum(top["ci_low"].abs(), top["ci_high"].abs()).min() if clear else 0.0
+        return {
+            "score": float(nearest) / (instrument.scale_max - instrument.scale_min),
+            "clear": clear,
+            "tied": len(top) > 1,
+            "dimensions": quoted_list(top[f"dimension_label_{lang}"], lang),
+            "difference": fmt_number(abs(float(top["difference"].iloc[0])), lang, GAP_DECIMALS),
+        }
+
+    def team_totals(self, wave: str | None = None) -> pd.DataFrame:
+        """Mean questionnaire total per team in a wave, with its 95% interval and ``n`` (people
+        who answered every item), indexed by team (``sales``, ``marketing``; NaN when absent)."""
+        wave = self._wave(wave)
+        cols = ["mean", "ci_low", "ci_high", "n"]
+        if self.by_team.empty:
+            return pd.DataFrame(index=pd.Index(["sales", "marketing"], name="team"), columns=cols)
+        rows = self.by_team[(self.by_team["wave"] == wave) & (self.by_team["dimension"] == "total")]
+        out = rows.set_index("team")[cols].reindex(["sales", "marketing"])
+        out["n"] = out["n"].fillna(0).astype(int)
+        return out
+
+    def totals_sentence(
+        self, instrument: Instrument, lang: str = "en", wave: str | None = None
+    ) -> str:
+        """Each team's mean total and band in a wave, with interval and number of people, and
+        whether the data can tell the two totals apart."""
+        wave = self._wave(wave)
+        totals = self.team_totals(wave)
+        values: dict[str, str] = {"wave": wave_label(wave, lang)}
+        for team, row in totals.iterrows():
+            mean = _finite(row["mean"])
+            values[f"{team}_total"] = fmt_number(mean, lang, 1)
+            values[f"{team}_band"] = instrument.band_label(
+                instrument.band(np.nan if mean is None else mean), lang
+            )
+            values[f"{team}_low"] = fmt_number(_finite(row["ci_low"]), lang, 1)
+            values[f"{team}_high"] = fmt_number(_finite(row["ci_high"]), lang, 1)
+            values[f"{team}_n"] = fmt_number(int(row["n"]), lang)
+        parts = [t("assessment.totals", lang, **values)]
+        diff = self.gap[(self.gap["wave"] == wave) & (self.gap["dimension"] == "total")]
+        if len(diff) and pd.notna(diff["difference"].iloc[0]):
+            row = diff.iloc[0]
+            key = (
+                "assessment.totals_no_difference"
+                if _includes_zero(row["ci_low"], row["ci_high"])
+                else "assessment.totals_difference"
+            )
+            parts.append(
+                t(
+                    key,
+                    lang,
+                    difference=fmt_signed(row["difference"], lang, 1),
+                    low=fmt_signed(row["ci_low"], lang, 1),
+                    high=fmt_signed(row["ci_high"], lang, 1),
+                )
+            )
+        return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ import statsmodels.formula.api as smf
 from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
-from helpers.messages import t
+from helpers.messages import has, t
 from helpers.model import CrmData, stage_wide
 from helpers.results import fmt_signed
 
@@ -38,6 +38,33 @@ METRICS: tuple[str, ...] = ("mql_to_sql", "response_time", "win_rate", "revenue"
 RATE_METRICS: frozenset[str] = frozenset({"mql_to_sql", "win_rate"})
 FEW_CLUSTERS = 30  # below this many units cluster-robust errors are unreliable
 MAX_SCHEDULES = 199  # randomisation inference: at most this many start-date schedules
+# the length of a panel period, from the days between consecutive period starts
+PERIOD_UNITS: tuple[tuple[str, float, float], ...] = (
+    ("day", 1, 1),
+    ("week", 7, 7),
+    ("month", 28, 31),
+    ("quarter", 89, 92),
+    ("year", 365, 366),
+)
+
+
+def period_unit(periods: Any) -> str | None:
+    """What one step of a series of period starts is (``day``, ``week``, ``month``, ``quarter``,
+    ``year``), from the most common gap between consecutive starts; None when it is none of
+    these or there are fewer than two periods."""
+    starts = pd.DatetimeIndex(pd.unique(pd.to_datetime(pd.Series(periods)).dropna())).sort_values()
+    if len(starts) < 2:
+        return None
+    days = (starts[1:] - starts[:-1]).total_seconds().to_series() / 86_400
+    step = float(days.mode().iloc[0])
+    return next((name for name, lo, hi in PERIOD_UNITS if lo <= step <= hi), None)
+
+
+def unit_label(column: str, lang: str = "en") -> str:
+    """The lead column a programme was rolled out by, as readers of ``lang`` say it: a catalogue
+    label for the usual ones (region, segment, source, channel...), else the column's name."""
+    key = f"impact.programme_unit_{column}"
+    return t(key, lang) if has(key, lang) else str(column)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +231,7 @@ class EffectResult:
     n_periods: int
     alpha: float = 0.05
     start: pd.Timestamp | None = None
+    period_unit: str | None = None  # one period of the panel: day, week, month... (see above)
     # Detail tables for plots: event-time effects, or the ITS fit and counterfactual.
     event_study: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     fit: pd.DataFrame | None = field(default=None, compare=False, repr=False)
@@ -256,6 +284,7 @@ class EffectResult:
             "n_treated": self.n_treated,
             "n_periods": self.n_periods,
             "start": None if self.start is None else self.start.isoformat(),
+            "period_unit": self.period_unit,
         }
         if self.event_study is not None:
             out["event_study"] = self.event_study.to_dict(orient="records")
@@ -373,6 +402,7 @@ def did_effect(
         n_periods=len(periods),
         alpha=alpha,
         start=pd.Timestamp(periods[int(df["g"].min())]),
+        period_unit=period_unit(periods),
         event_study=events,
     )
 
@@ -729,5 +759,6 @@ def interrupted_time_series(
         n_periods=len(s),
         alpha=alpha,
         start=pd.Timestamp(idx[start_t]),
+        period_unit=period_unit(idx),
         fit=frame,
     )

@@ -31,9 +31,9 @@ from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
 from helpers.funnel import stages_reached
-from helpers.messages import t
+from helpers.messages import t, t_count
 from helpers.model import LEAD_KEY, PERSONAL_COLUMNS, CrmData, lead_rows, stage_wide
-from helpers.results import fmt_number
+from helpers.results import fmt_number, fmt_pct
 
 # ---------------------------------------------------------------------------------------------
 # Persona cards
@@ -621,6 +621,185 @@ def win_mix(scorecard: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     won["share_low"], won["share_high"] = _wilson(won["won"], total, alpha)
     columns = ["persona", "won", "share", "share_low", "share_high", "cycle_days_median"]
     return won[columns].sort_values("won", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorecard in words and tables
+# ---------------------------------------------------------------------------------------------
+
+MIN_MEDIAN_DEALS = 10  # a median of fewer won deals than this is flagged as resting on too few
+# per rate: the count of successes and the count it is a share of
+RATE_COUNTS: dict[str, tuple[str, str]] = {
+    "mql_to_sql": ("sql", "mql"),
+    "mql_to_won": ("mql_won", "mql"),
+    "win_rate": ("won", "closed"),
+}
+MISSING_CELL = "–"
+
+
+def persona_label(name: Any, lang: str = "en") -> str:
+    """A persona as the report shows it (leads with no persona recorded get a plain label)."""
+    return t("personas.no_persona", lang) if name == NO_PERSONA else str(name)
+
+
+def rate_spread(scorecard: pd.DataFrame, metric: str, alpha: float = 0.05) -> dict[str, Any] | None:
+    """The best and the worst persona on ``metric`` (a rate of :data:`RATE_COUNTS`) and the
+    difference between them with a Newcombe interval; None with fewer than two rated personas.
+
+    Ties keep the scorecard's order (most leads first), so the pick is deterministic.
+    """
+    success, base = RATE_COUNTS[metric]
+    if metric not in scorecard.columns or base not in scorecard.columns:
+        return None
+    rated = scorecard[scorecard[metric].notna() & (scorecard[base].fillna(0) > 0)]
+    if len(rated) < 2:
+        return None
+    ranked = rated.sort_values(metric, ascending=False, kind="stable")
+    best, worst = ranked.iloc[0], ranked.iloc[-1]
+    kb, nb = int(best[success]), int(best[base])
+    kw, nw = int(worst[success]), int(worst[base])
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0% or 100% shares
+        low, high = confint_proportions_2indep(kb, nb, kw, nw, method="newcomb", alpha=alpha)
+    return {
+        "metric": metric,
+        "best": best,
+        "worst": worst,
+        "difference": kb / nb - kw / nw,
+        "ci_low": float(low),
+        "ci_high": float(high),
+    }
+
+
+def spread_values(
+    scorecard: pd.DataFrame, metric: str, lang: str = "en", alpha: float = 0.05
+) -> dict[str, Any] | None:
+    """:func:`rate_spread` worded for ``lang``: names, rates with intervals and counts, the
+    difference in percentage points with its interval; ``clear`` is False when that interval
+    includes zero, and ``score`` (for ranking findings) is then 0, else the difference."""
+    spread = rate_spread(scorecard, metric, alpha)
+    if spread is None:
+        return None
+    base = RATE_COUNTS[metric][1]
+    values: dict[str, Any] = {"metric": t(f"personas.metric_{metric}", lang)}
+    for side in ("best", "worst"):
+        row = spread[side]
+        n = int(row[base])
+        values[side] = persona_label(row["persona"], lang)
+        values[f"{side}_rate"] = fmt_pct(float(row[metric]), lang)
+        values[f"{side}_low"] = fmt_pct(float(row[f"{metric}_low"]), lang)
+        values[f"{side}_high"] = fmt_pct(float(row[f"{metric}_high"]), lang)
+        values[f"{side}_n"] = t_count(f"personas.n_{base}", n, lang, n=fmt_number(n, lang))
+    clear = not (spread["ci_low"] <= 0 <= spread["ci_high"])
+    values.update(
+        difference=fmt_number(100 * spread["difference"], lang, 1),
+        low=fmt_number(100 * spread["ci_low"], lang, 1),
+        high=fmt_number(100 * spread["ci_high"], lang, 1),
+        clear=clear,
+        score=float(spread["difference"]) if clear else 0.0,
+    )
+    return values
+
+
+def spread_sentence(
+    scorecard: pd.DataFrame, metric: str, lang: str = "en", alpha: float = 0.05
+) -> str | None:
+    """The best and worst persona on ``metric`` with their 95% intervals and counts, and whether
+    the data can tell them apart (None with fewer than two rated personas)."""
+    values = spread_values(scorecard, metric, lang, alpha)
+    if values is None:
+        return None
+    tail = "personas.spread_clear" if values["clear"] else "personas.spread_unclear"
+    return " ".join([t("personas.spread", lang, **values), t(tail, lang, **values)])
+
+
+def _rate_cell(value: Any, low: Any, high: Any, lang: str) -> str:
+    if pd.isna(value):
+        return MISSING_CELL
+    return t(
+        "personas.rate_cell",
+        lang,
+        rate=fmt_pct(float(value), lang, 1),
+        low=fmt_pct(None if pd.isna(low) else float(low), lang, 1),
+        high=fmt_pct(None if pd.isna(high) else float(high), lang, 1),
+    )
+
+
+def _median_cell(value: Any, n: Any, lang: str, decimals: int = 0) -> str:
+    """A median, flagged when it rests on fewer than :data:`MIN_MEDIAN_DEALS` deals."""
+    if pd.isna(value):
+        return MISSING_CELL
+    text = fmt_number(float(value), lang, decimals)
+    n = 0 if pd.isna(n) else int(n)
+    if n >= MIN_MEDIAN_DEALS:
+        return text
+    return t_count("personas.median_few", n, lang, value=text, n=fmt_number(n, lang))
+
+
+def _count_cell(value: Any, lang: str) -> str:
+    return MISSING_CELL if pd.isna(value) else fmt_number(int(value), lang)
+
+
+def _note(flagged: bool, lang: str) -> str:
+    return t("personas.median_few_note", lang, min=MIN_MEDIAN_DEALS) if flagged else ""
+
+
+def scorecard_table(scorecard: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The :func:`persona_scorecard` as the report shows it: one row per persona with volume
+    (leads, MQLs, won deals), each rate with its 95% interval, the median days from lead to won
+    and the median won deal size; headings from the catalogue, numbers in ``lang``'s format,
+    columns without any value left out. Medians of fewer than :data:`MIN_MEDIAN_DEALS` won deals
+    are flagged in their cell; ``attrs["note"]`` then explains the flag (else it is "")."""
+    cells: dict[str, list[str]] = {
+        "persona": [persona_label(p, lang) for p in scorecard["persona"]],
+        "leads": [_count_cell(v, lang) for v in scorecard["leads"]],
+    }
+    for count in ("mql", "won"):
+        if scorecard[count].notna().any():
+            cells[count] = [_count_cell(v, lang) for v in scorecard[count]]
+    for rate in scorecard_rates(scorecard):
+        cells[rate] = [
+            _rate_cell(v, lo, hi, lang)
+            for v, lo, hi in zip(
+                scorecard[rate], scorecard[f"{rate}_low"], scorecard[f"{rate}_high"], strict=True
+            )
+        ]
+    flagged = False
+    for median in ("cycle_days_median", "deal_median"):
+        if scorecard[median].notna().any():
+            cells[median] = [
+                _median_cell(v, n, lang)
+                for v, n in zip(scorecard[median], scorecard["won"], strict=True)
+            ]
+            low_n = scorecard.loc[scorecard[median].notna(), "won"].fillna(0)
+            flagged |= bool((low_n < MIN_MEDIAN_DEALS).any())
+    order = ["persona", "leads", "mql", "mql_to_sql", "mql_to_won", "won", "win_rate"]
+    order += ["cycle_days_median", "deal_median"]
+    table = pd.DataFrame({t(f"personas.col_{c}", lang): cells[c] for c in order if c in cells})
+    table.attrs["note"] = _note(flagged, lang)
+    return table
+
+
+def win_mix_table(mix: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The :func:`win_mix` as the report shows it: persona, won deals, share of won deals with
+    its 95% interval and the median days to win, flagged when it rests on fewer than
+    :data:`MIN_MEDIAN_DEALS` deals (``attrs["note"]`` then explains the flag, else "")."""
+    table = pd.DataFrame(
+        {
+            t("personas.col_persona", lang): [persona_label(p, lang) for p in mix["persona"]],
+            t("personas.col_won", lang): [_count_cell(v, lang) for v in mix["won"]],
+            t("personas.col_share", lang): [
+                _rate_cell(v, lo, hi, lang)
+                for v, lo, hi in zip(mix["share"], mix["share_low"], mix["share_high"], strict=True)
+            ],
+            t("personas.col_cycle_days_median", lang): [
+                _median_cell(v, n, lang)
+                for v, n in zip(mix["cycle_days_median"], mix["won"], strict=True)
+            ],
+        }
+    )
+    flagged = bool(((mix["won"] < MIN_MEDIAN_DEALS) & mix["cycle_days_median"].notna()).any())
+    table.attrs["note"] = _note(flagged, lang)
+    return table
 
 
 TEAM_COLUMNS: tuple[str, ...] = ("owner", "sdr", "sr", "rep", "persona", "segment_owner")

@@ -385,3 +385,35 @@ def test_property_panel_rates_and_row_order(rows, rnd):
     assert a["value"].between(0, 1).all()
     assert a["n"].sum() == len(rows)
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("column", "lang", "label"),
+    [
+        ("region", "it", "area geografica"),
+        ("region", "en", "region"),
+        ("segment", "it", "segmento"),
+        ("source", "en", "lead source"),
+        ("channel", "it", "canale"),
+        ("area_manager", "it", "area_manager"),  # a column the kit does not know: its name
+    ],
+)
+def test_programme_unit_label(column, lang, label):
+    assert impact.unit_label(column, lang) == label
+
+
+@pytest.mark.parametrize(
+    ("freq", "unit"), [("MS", "month"), ("W-MON", "week"), ("QS", "quarter"), ("D", "day")]
+)
+def test_period_unit_from_period_starts(freq, unit):
+    starts = pd.date_range("2024-01-01", periods=14, freq=freq)
+    assert impact.period_unit(starts) == unit
+    assert impact.period_unit(list(reversed(starts))) == unit  # order does not matter
+    assert impact.period_unit(starts[:1]) is None
+
+
+def test_effect_results_record_their_period_unit():
+    res = impact.did_effect(planted_panel(0, COMMON, effect=0.05), COMMON, n_boot=99)
+    assert res.period_unit == "month" and res.to_dict()["period_unit"] == "month"
+    its = impact.interrupted_time_series(its_series(0, 0.05), "2025-01-01")
+    assert its.period_unit == "month"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
-from helpers.assessment import Instrument, SurveyScores, WordScores
+from helpers.assessment import Instrument, SurveyScores, WordScores, wave_label
 from helpers.messages import t
-from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure, percent_axis
+from helpers.plotting import NEUTRAL, TEAM_COLOURS, new_figure, number_axis, percent_axis
 
 
 def plot_dimension_scores(
@@ -37,8 +38,9 @@ def plot_dimension_scores(
         )
     ax.set_yticks(y, [instrument.dimension_label(d, lang) for d in dims])
     ax.set_xlim(instrument.scale_min - 0.1, instrument.scale_max + 0.1)
+    number_axis(ax.xaxis, lang)
     ax.set_xlabel(t("assessment.plot_dimension_x", lang))
-    ax.set_title(t("assessment.plot_dimension_title", lang) + f" ({wave})")
+    ax.set_title(t("assessment.plot_dimension_title", lang) + f" ({wave_label(wave, lang)})")
     ax.legend(loc="best", frameon=True)
     return fig
 
@@ -64,6 +66,7 @@ def plot_gap(
         capsize=3,
     )
     ax.axvline(0, color=NEUTRAL, lw=1)
+    number_axis(ax.xaxis, lang)
     ax.set_yticks(y, [instrument.dimension_label(k, lang) for k in gap.index])
     ax.set_xlabel(t("assessment.plot_gap_x", lang))
     ax.set_title(t("assessment.plot_gap_title", lang))
@@ -71,31 +74,48 @@ def plot_gap(
 
 
 def plot_word_tone(words: WordScores, lang: str = "en") -> plt.Figure:
-    """Share of negative words per team and wave (before / after) with Wilson intervals."""
+    """Share of negative words per team and wave (before / after) with Wilson intervals.
+
+    Each bar is labelled with its wave (:func:`helpers.assessment.wave_label`, so the kit's wave
+    names read in ``lang``); the teams are named under their group of bars."""
     tone = words.tone.copy()
     waves = list(words.waves)
     fig, ax = new_figure()
     width = 0.8 / max(len(waves), 1)
     teams = [tm for tm in ("sales", "marketing") if tm in set(tone["team"])]
     x = np.arange(len(teams))
+    ticks, tick_labels = [], []
     for j, wave in enumerate(waves):
         rows = tone[tone["wave"] == wave].set_index("team").reindex(teams)
         share = rows["share_negative"].to_numpy(float)
         err = [share - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - share]
         pos = x - 0.4 + width * (j + 0.5)
+        label = wave_label(wave, lang)
         ax.bar(
             pos,
             share,
             width=width * 0.9,
             color=[TEAM_COLOURS[tm] for tm in teams],
             alpha=0.45 + 0.55 * (j + 1) / len(waves),
-            label=wave,
+            label=label,
         )
         ax.errorbar(pos, share, yerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=3)
+        wrapped = textwrap.fill(label, max(8, 64 // max(len(waves) * len(teams), 1)))
         for p, s in zip(pos, share, strict=True):
-            if not pd.isna(s):
-                ax.text(p, 0.02, wave, ha="center", va="bottom", fontsize=8, rotation=90)
-    ax.set_xticks(x, [t(f"assessment.team_{tm}", lang) for tm in teams])
+            if not np.isnan(s):
+                ticks.append(p)
+                tick_labels.append(wrapped)
+    ax.set_xticks(ticks, tick_labels, fontsize=9)
+    ax.tick_params(axis="x", length=0)
+    ax.grid(False, axis="x")
+    lines = max((label.count("\n") + 1 for label in tick_labels), default=1)
+    teams_axis = ax.secondary_xaxis("bottom")
+    teams_axis.set_xticks(x, [t(f"assessment.team_{tm}", lang) for tm in teams])
+    teams_axis.tick_params(axis="x", length=0, pad=6 + 12 * lines)
+    teams_axis.spines["bottom"].set_visible(False)
+    for label in teams_axis.get_xticklabels():
+        label.set_fontweight("bold")
+    ax.set_xlim(-0.5, len(teams) - 0.5)
     ax.set_ylim(0, 1)
     percent_axis(ax.yaxis, lang)
     ax.set_ylabel(t("assessment.plot_words_y", lang))

@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from helpers.impact import EffectResult
-from helpers.messages import t
-from helpers.plotting import HIGHLIGHT, NEUTRAL, PALETTE, TEAM_COLOURS, new_figure
+from helpers.impact import RATE_METRICS, EffectResult
+from helpers.messages import has, t
+from helpers.plotting import HIGHLIGHT, NEUTRAL, PALETTE, TEAM_COLOURS, new_figure, number_axis
+
+
+def _effect_scale(metric: str) -> tuple[float, str]:
+    """How to draw an effect of ``metric``: the factor to its plotted unit and the catalogue key
+    of the axis label (rates in percentage points, as the report's sentences give them)."""
+    if metric in RATE_METRICS:
+        return 100.0, "impact.plot_event_y_pp"
+    if metric == "response_time":
+        return 1.0, "impact.plot_event_y_hours"
+    return 1.0, "impact.plot_event_y"
+
+
+def _event_x_label(result: EffectResult, lang: str) -> str:
+    """The x label: e.g. "Months since start" when the panel's period is known, else "Periods"."""
+    key = f"impact.plot_event_x_{result.period_unit}"
+    return t(key, lang) if result.period_unit and has(key, lang) else t("impact.plot_event_x", lang)
 
 
 def plot_event_study(result: EffectResult, lang: str = "en") -> plt.Figure:
-    """Effect by period relative to the start with 95% intervals; the start is marked."""
+    """Effect by period relative to the start with 95% intervals; the start is marked.
+
+    Rate effects are drawn in percentage points (the unit the report's sentences use); the x axis
+    names the panel's period (months, weeks...) when it is known."""
     if result.event_study is None:
         raise ValueError("this result has no event-time effects (interrupted time series?)")
     es = result.event_study
     fig, ax = new_figure()
+    factor, y_label = _effect_scale(result.metric)
     x = es["event_time"].to_numpy()
-    y = es["estimate"].to_numpy(float)
-    low, high = es["ci_low"].to_numpy(float), es["ci_high"].to_numpy(float)
+    y = es["estimate"].to_numpy(float) * factor
+    low, high = es["ci_low"].to_numpy(float) * factor, es["ci_high"].to_numpy(float) * factor
     for part, colour in ((x < 0, NEUTRAL), (x >= 0, TEAM_COLOURS["marketing"])):
         ax.errorbar(
             x[part],
@@ -40,8 +60,9 @@ def plot_event_study(result: EffectResult, lang: str = "en") -> plt.Figure:
     )
     ax.axhline(0, color=NEUTRAL, lw=1)
     ax.axvline(-0.5, color=HIGHLIGHT, ls="--", lw=1.5, label=t("impact.plot_start", lang))
-    ax.set_xlabel(t("impact.plot_event_x", lang))
-    ax.set_ylabel(t("impact.plot_event_y", lang))
+    ax.set_xlabel(_event_x_label(result, lang))
+    ax.set_ylabel(t(y_label, lang))
+    number_axis(ax.yaxis, lang)
     ax.set_title(t("impact.plot_event_title", lang))
     ax.legend(loc="upper left", frameon=False)
     return fig

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -15,9 +17,37 @@ from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme, percent_axis
 from helpers.stages import reason_label
 
 
+class _PercentTicks(matplotlib.ticker.Formatter):
+    """Percent tick labels in ``lang``'s format with as many decimals as the tick step needs
+    (0%, 2%, 4% on a wide axis; 0,5%, 1,0% on a narrow one), so no two ticks read the same."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.decimals = 0
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        super().set_locs(locs)
+        steps = np.diff(np.sort(np.asarray(locs, dtype=float)))
+        steps = steps[steps > 1e-12]
+        step = float(steps.min()) * 100 if len(steps) else 1.0
+        self.decimals = max(0, int(np.ceil(-np.log10(step) - 1e-9)))
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        from helpers.results import fmt_pct
+
+        return fmt_pct(x, self.lang, self.decimals)
+
+
+def _rate_limit(high: np.ndarray) -> float:
+    """The right edge of a rate panel: a little beyond the highest interval bound, within 100%."""
+    top = float(np.nanmax(high)) if np.isfinite(high).any() else 1.0
+    return min(1.0, max(top * 1.1, 0.01))
+
+
 def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
     """The persona rates that have data (MQL->SQL, MQL->won, win rate) with their 95% Wilson
-    intervals, one panel each; ``ValueError`` when no rate has any value."""
+    intervals, one panel each, each panel scaled to its own data (from 0 to a little beyond the
+    highest interval bound); ``ValueError`` when no rate has any value."""
     apply_theme()
     metrics = [(m, t(f"personas.plot_{m}", lang)) for m in scorecard_rates(scorecard)]
     if not metrics:
@@ -44,8 +74,10 @@ def plot_scorecard(scorecard: pd.DataFrame, lang: str = "en") -> plt.Figure:
             capsize=3,
             color=TEAM_COLOURS["marketing" if col == "mql_to_sql" else "sales"],
         )
-        ax.set_xlim(0, 1)
-        percent_axis(ax.xaxis, lang)
+        # each panel on its own scale from 0: a 2-6% rate on a 0-100% axis hides its interval
+        ax.set_xlim(0, _rate_limit(scorecard[f"{col}_high"].to_numpy(float)))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+        ax.xaxis.set_major_formatter(_PercentTicks(lang))
         ax.set_title(label)
     axes[0][0].set_yticks(y, scorecard["persona"].astype(str))
     axes[0][0].set_ylabel(t("personas.plot_persona", lang))
