@@ -80,7 +80,7 @@ def test_lang_on_the_command_line_sets_the_language_of_the_help(monkeypatch, cap
     ("argv", "italian"),
     [
         (["report", "--jobs", "abc"], "(--jobs non accetta 'abc')"),
-        (["validate"], "(manca: path)"),
+        (["validate"], "(manca: PERCORSO)"),
         (["report", "--bogus"], "(non riconosciuto: --bogus)"),
         (["report", "--lang", "fr"], "(--lang non accetta 'fr'; scegli tra 'en', 'it')"),
         (["validate", "x", "--mapping"], "(--mapping vuole un valore dopo)"),

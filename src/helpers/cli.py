@@ -96,7 +96,7 @@ def _add_lang(p: _Options) -> None:
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = _parser(sub, "validate", "cli.help_validate")
-    p.add_argument("path", nargs="+", help=t("cli.help_path"))
+    p.add_argument("path", nargs="+", metavar=t("cli.metavar_path"), help=t("cli.help_path"))
     p.add_argument("--mapping", default=None, help=t("cli.help_mapping"))
     p.add_argument("--json", action="store_true", help=t("cli.help_json"))
     _add_lang(p)
@@ -126,7 +126,9 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 def _add_batch(sub: argparse._SubParsersAction) -> None:
     p = _parser(sub, "batch", "cli.help_batch")
-    p.add_argument("configs", nargs="+", help=t("cli.help_configs"))
+    p.add_argument(
+        "configs", nargs="+", metavar=t("cli.metavar_config"), help=t("cli.help_configs")
+    )
     p.add_argument("--jobs", type=int, default=1, help=t("cli.help_batch_jobs"))
     p.add_argument("--out", default=None, help=t("cli.help_batch_out"))
     p.add_argument("--json", action="store_true", help=t("cli.help_batch_json"))
