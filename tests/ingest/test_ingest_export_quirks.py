@@ -322,3 +322,21 @@ def test_hubspot_contacts_with_a_stage_date_need_no_note(tmp_path):
     data, report = load_crm(tmp_path, pseudonymise=False)
     assert "no_stage_dates" not in report.codes()
     assert data.stage_history["entered_at"].tolist() == [ts("2024-02-02 10:00")]
+
+
+def test_deals_without_a_lead_or_contact_id_column_are_said_not_to_count(tmp_path):
+    (tmp_path / "hubspot-contacts.csv").write_text(
+        "Record ID,Create Date,Lifecycle Stage\n1,2024-01-05 13:45,lead\n", encoding="utf-8"
+    )
+    (tmp_path / "hubspot-deals.csv").write_text(  # contact names only, no contact IDs
+        "Record ID,Amount,Create Date,Close Date,Deal Stage,Associated Contact\n"
+        "10,1000,2024-02-01,2024-03-01,Closed Won,Anna Rossi\n"
+        "11,2000,2024-02-02,,Appointment scheduled,Marco Verdi\n",
+        encoding="utf-8",
+    )
+    _, report = load_crm(tmp_path, "hubspot", key=b"k")
+    finding = report.get("no_lead_link")
+    assert finding is not None and finding.severity == "warning"
+    assert (finding.file, finding.column, finding.count) == ("hubspot-deals.csv", "lead_id", 2)
+    assert "Associated Contact IDs" in finding.advice("en")
+    assert "Anna" not in report.render_text("en")

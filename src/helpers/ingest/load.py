@@ -372,6 +372,18 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                         params={"candidates": ", ".join(spec.candidates)},
                     )
                 )
+            elif spec.name == "lead_id" and not src.merge_on:  # e.g. deals with contact names
+                findings.append(  # only: nothing ties them to a lead, so none counts as won
+                    Finding(
+                        "warning",
+                        "no_lead_link",
+                        table=src.table,
+                        file=raw.name,
+                        column=spec.name,
+                        count=len(frame),
+                        params={"candidates": ", ".join(spec.candidates)},
+                    )
+                )
             continue
         used.add(col)
         parsed = parsed_dates.get(col) if spec.type == "date" else None
