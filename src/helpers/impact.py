@@ -30,7 +30,7 @@ import statsmodels.formula.api as smf
 from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
-from helpers.messages import has, t
+from helpers.messages import t, t_or
 from helpers.model import CrmData, stage_wide
 from helpers.results import fmt_signed
 
@@ -64,7 +64,7 @@ def unit_label(column: str, lang: str = "en") -> str:
     """The lead column a programme was rolled out by, as readers of ``lang`` say it: a catalogue
     label for the usual ones (region, segment, source, channel...), else the column's name."""
     key = f"impact.programme_unit_{column}"
-    return t(key, lang) if has(key, lang) else str(column)
+    return t_or(key, str(column), lang)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -111,6 +111,12 @@ def t_count(key: str, count: float, lang: str | None = None, /, **values: Any) -
     return t(one if count == 1 and has(one, lang) else key, lang, **values)
 
 
+def t_or(key: str, default: str, lang: str | None = None, /, **values: Any) -> str:
+    """``t(key)`` when the catalogue has ``key`` in ``lang``, else ``default`` (a label for the
+    kit's own names, the name itself for a client's)."""
+    return t(key, lang, **values) if has(key, lang) else default
+
+
 def has(key: str, lang: str | None = None) -> bool:
     """Whether ``key`` exists in ``lang``."""
     return key in catalogue(lang or current_language())

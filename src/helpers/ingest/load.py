@@ -361,26 +361,21 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
     for spec in src.columns:
         col = find_column(index, spec.candidates)
         if col is None:
-            if spec.name in needed and not (derived and spec.name == "outcome"):
+            required = spec.name in needed and not (derived and spec.name == "outcome")
+            # a deal file without a lead column (contact names only): none of it counts as won
+            unlinked = spec.name == "lead_id" and not src.merge_on
+            if required or unlinked:
+                severity, code = (
+                    ("error", "missing_column") if required else ("warning", "no_lead_link")
+                )
                 findings.append(
                     Finding(
-                        "error",
-                        "missing_column",
+                        severity,
+                        code,
                         table=src.table,
                         file=raw.name,
                         column=spec.name,
-                        params={"candidates": ", ".join(spec.candidates)},
-                    )
-                )
-            elif spec.name == "lead_id" and not src.merge_on:  # e.g. deals with contact names
-                findings.append(  # only: nothing ties them to a lead, so none counts as won
-                    Finding(
-                        "warning",
-                        "no_lead_link",
-                        table=src.table,
-                        file=raw.name,
-                        column=spec.name,
-                        count=len(frame),
+                        count=1 if required else len(frame),
                         params={"candidates": ", ".join(spec.candidates)},
                     )
                 )

@@ -255,7 +255,6 @@ def mapping_from_dict(data: Any, source: str = "mapping", base: Path | None = No
         preset = data["extends"]
         if preset not in PRESETS:
             raise MappingError(source, "extends", name=str(preset), presets=", ".join(PRESETS))
-        _check_keys(data, TOP_KEYS, "(file)", source)
         own_name = data.get("name", Path(source).stem)
         data = {**extend_preset(_preset_data(preset), data), "name": own_name}
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):

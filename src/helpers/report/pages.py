@@ -17,7 +17,7 @@ import jinja2
 import nbformat
 import pandas as pd
 
-from helpers.messages import has, t
+from helpers.messages import t, t_or
 from helpers.results import fmt_number, fmt_pct, top_gaps
 
 TEMPLATES = Path(str(resources.files("helpers") / "templates"))
@@ -30,7 +30,7 @@ SHARE_PARAMETERS = frozenset({"marketing_share", "min_acceptance_rate"})  # show
 def notebook_title(name: str, lang: str) -> str:
     """A notebook's title from the catalogue (``report.title_<name>``), else its name."""
     key = f"report.title_{name}"
-    return t(key, lang) if has(key, lang) else name
+    return t_or(key, name, lang)
 
 
 def format_value(value: Any, lang: str, name: str = "") -> str:
@@ -42,12 +42,12 @@ def format_value(value: Any, lang: str, name: str = "") -> str:
         return ", ".join(notebook_title(str(v), lang) for v in value)
     if value is None:
         key = f"report.unset_{name}"
-        return t(key, lang) if has(key, lang) else t("report.value_unset", lang)
+        return t_or(key, t("report.value_unset", lang), lang)
     if isinstance(value, bool):
         return t("common.yes" if value else "common.no", lang)
     if isinstance(value, list | tuple | Mapping) and not value:
         empty = f"report.empty_{name}"  # "nessuna" unità: the word agrees with its noun
-        return t(empty, lang) if has(empty, lang) else t("common.none", lang)
+        return t_or(empty, t("common.none", lang), lang)
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     if isinstance(value, Mapping):
@@ -104,7 +104,7 @@ def period_line(config: Any, lang: str, data_range: tuple[Any, Any] = (None, Non
 def parameter_label(name: str, lang: str) -> str:
     """The readable name of a notebook parameter (``report.param_<name>``), else the name."""
     key = f"report.param_{name}"
-    return t(key, lang) if has(key, lang) else name
+    return t_or(key, name, lang)
 
 
 def parameters_markdown(parameters: Mapping[str, Any], lang: str) -> str:

@@ -22,7 +22,7 @@ import pandas as pd
 from helpers import assessment, funnel, personas, sla
 from helpers.assessment import Instrument, Lexicon, SurveyScores, WordScores
 from helpers.errors import KitError
-from helpers.messages import has, t, t_count
+from helpers.messages import t, t_count, t_or
 from helpers.model import CrmData
 from helpers.personas import PersonaCard
 from helpers.plotting.funnel import plot_funnel
@@ -95,7 +95,7 @@ def segment_columns(crm: CrmData) -> list[str]:
 def segment_column_label(column: str, lang: str = "en") -> str:
     """The catalogue label of a segment column ("source" -> "Source"/"Fonte"); else the name."""
     key = f"workshop.funnel.column_{column}"
-    return t(key, lang) if has(key, lang) else column
+    return t_or(key, column, lang)
 
 
 def segment_values(crm: CrmData, column: str) -> list[str]:
