@@ -266,6 +266,7 @@ def _execute(
                 log_output=False,
                 progress_bar=False,
                 execution_timeout=timeout,
+                start_timeout=KERNEL_START_TIMEOUT,
                 request_save_on_cell_execute=False,
                 kernel_manager_class=kernel_manager_class(stage, kernel_environment(lang), log),
             )
@@ -289,6 +290,10 @@ def _execute(
     say(t(key, lang, notebook=spec.name, seconds=f"{run.seconds:.1f}"))
     return run
 
+
+# papermill waits 60 s for a kernel by default; on a busy machine (a batch, CI) starting a kernel
+# that imports pandas can take longer, and the run would fail although nothing is wrong
+KERNEL_START_TIMEOUT = 300
 
 RUN_TIMES = ("start_time", "end_time", "duration")  # papermill's, per notebook and per cell
 
