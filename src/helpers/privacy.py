@@ -1,4 +1,4 @@
-"""Pseudonymisation of personal columns with a keyed hash (HMAC-SHA256).
+"""Pseudonymisation of personal columns with a keyed hash (SipHash-2-4).
 
 The same value gives the same token under the same key, so joins across tables still work, while
 the value itself cannot be read back without trying candidates with the key. The key comes from
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 KEY_ENV = "SMARKETING_PSEUDONYM_KEY"
 KEY_FILE = ".smarketing-key"
 PREFIX = "anon_"
-TOKEN_BYTES = 8  # digest bytes kept in a token (64 bits, 16 hex characters)
+TOKEN_BYTES = 8  # bytes of a token's hash (64 bits, 16 hex characters)
 
 
 def load_key(folder: str | Path | None = None) -> bytes:
@@ -52,40 +52,26 @@ def normalise_for_hash(values: pd.Series) -> pd.Series:
     return values.astype("str").str.strip().str.lower()
 
 
-def hmac_sha256(key: bytes) -> Callable[[bytes], bytes]:
-    """HMAC-SHA256 (RFC 2104) with the padded key hashed once: the digest of a message.
+def siphash_key(key: bytes) -> str:
+    """The 16-character SipHash key derived from ``key``: 112 bits of its SHA-256 digest.
 
-    Same result as ``hmac.new(key, msg, "sha256").digest()``, about twice as fast per value,
-    because the inner and outer hash states are copied instead of rebuilt for every message.
+    pandas takes the key as text that must encode to 16 UTF-8 bytes, so each byte keeps its low
+    seven bits (one ASCII character each).
     """
-    block = 64
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-    def mac(message: bytes) -> bytes:
-        i = inner.copy()
-        i.update(message)
-        o = outer.copy()
-        o.update(i.digest())
-        return o.digest()
-
-    return mac
+    return bytes(b & 0x7F for b in hashlib.sha256(key).digest()[:16]).decode("ascii")
 
 
-_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_HEX_PAIRS = np.array([f"{i:02x}".encode("ascii") for i in range(256)]).view(np.uint16)
 
 
-def _token_array(digests: bytes, count: int) -> pa.Array:
-    """``PREFIX`` + hex of each ``TOKEN_BYTES``-byte digest, built as one Arrow string buffer."""
-    raw = np.frombuffer(digests, dtype=np.uint8).reshape(count, TOKEN_BYTES)
+def _token_array(digests: np.ndarray) -> pa.Array:
+    """``PREFIX`` + 16 hex digits of each 64-bit hash, built as one Arrow string buffer."""
+    count = len(digests)
+    raw = digests.astype(">u8").view(np.uint8).reshape(count, TOKEN_BYTES)
     width = len(PREFIX) + 2 * TOKEN_BYTES
     text = np.empty((count, width), dtype=np.uint8)
     text[:, : len(PREFIX)] = np.frombuffer(PREFIX.encode("ascii"), dtype=np.uint8)
-    text[:, len(PREFIX) :: 2] = _HEX_DIGITS[raw >> 4]
-    text[:, len(PREFIX) + 1 :: 2] = _HEX_DIGITS[raw & 0x0F]
+    text[:, len(PREFIX) :] = _HEX_PAIRS[raw].view(np.uint8)
     offsets = np.arange(count + 1, dtype=np.int64) * width
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     return pa.Array.from_buffers(pa.large_string(), count, buffers)
@@ -94,26 +80,26 @@ def _token_array(digests: bytes, count: int) -> pa.Array:
 def tokens(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed-hash tokens for ``values``; blanks stay missing.
 
-    A token is ``PREFIX`` and the first ``TOKEN_BYTES`` bytes of the HMAC-SHA256 of the
-    normalised text's UTF-8 bytes, in hex. A column of mostly repeated values (names) is hashed
-    once per distinct value; a column of mostly distinct ones (emails) is hashed cell by cell,
-    which skips building a hash table as large as the column.
+    A token is ``PREFIX`` and 16 hex digits: the keyed SipHash-2-4 of the normalised text's
+    UTF-8 bytes under ``siphash_key(key)``, computed by ``pandas.util.hash_array`` (which then
+    applies a fixed bijective bit mix). SipHash is a pseudorandom function built for short inputs
+    under a secret key, so a token cannot be traced back to its value without the key, and it
+    runs in C: about ten times faster than HMAC-SHA256 called from Python once per cell. A column
+    of mostly repeated values (names) is hashed once per distinct value.
     """
     text = pa.array(normalise_for_hash(values).array, from_pandas=True)
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
-    if _mostly_distinct(text):  # hash every filled cell; each token goes back to its row
-        hashed = pc.drop_null(text)
-        filled = text.is_valid().to_numpy(zero_copy_only=False)
-        indices = pa.array(np.cumsum(filled) - 1, mask=~filled)
-    else:
-        codes = pc.dictionary_encode(text)
-        hashed, indices = codes.dictionary, codes.indices  # each distinct value once
-    mac = hmac_sha256(key)
-    cells = hashed.cast(pa.large_binary()).to_pylist()  # UTF-8 bytes
-    digests = b"".join([mac(cell)[:TOKEN_BYTES] for cell in cells])
-    out = _token_array(digests, len(cells)).take(indices)
+    filled = pc.fill_null(pc.greater(pc.binary_length(text), 0), False)
+    all_filled = pc.all(filled).as_py() is not False
+    cells = (text if all_filled else text.filter(filled)).to_numpy(zero_copy_only=False)
+    digests = pd.util.hash_array(
+        cells, encoding="utf8", hash_key=siphash_key(key), categorize=not _mostly_distinct(text)
+    )
+    out = _token_array(digests)
+    if not all_filled:  # each token back to its row; blank rows stay missing
+        mask = ~filled.to_numpy(zero_copy_only=False)
+        out = out.take(pa.array(np.cumsum(~mask) - 1, mask=mask))
     return pd.Series(pd.array(out, dtype="str"), index=values.index)
 
 
@@ -140,7 +126,7 @@ def email_cells(values: pd.Series) -> pd.Series:
 
 def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:
     """A copy where every text cell holding an email (outside ``skip``) becomes a token."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: setting a column leaves ``df`` as it was
     skip = set(skip)
     for col in out.columns:
         if col in skip:
@@ -153,7 +139,7 @@ def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes)
 
 def pseudonymise(df: pd.DataFrame, columns: Iterable[str], key: bytes) -> pd.DataFrame:
     """A copy of ``df`` with each of ``columns`` (those present) replaced by tokens."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: setting a column leaves ``df`` as it was
     for col in columns:
         if col in out.columns:
             out[col] = tokens(out[col], key)

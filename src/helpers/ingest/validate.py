@@ -164,10 +164,26 @@ def _value_codes(values: pd.Series) -> np.ndarray:
 
 
 def duplicated_rows(df: pd.DataFrame, subset: list[str], keep: str | bool = "first") -> pd.Series:
-    """``df.duplicated(subset=subset, keep=keep)``, faster on millions of rows: one integer hash
-    of each row's key picks the rows that may repeat, and only those are compared in full."""
-    if len(subset) < 2 or df.empty:  # one column: pandas hashes it as fast
+    """``df.duplicated(subset=subset, keep=keep)``, faster on millions of rows.
+
+    One text column: Arrow numbers its distinct values in order of first appearance, so a row
+    repeats an earlier one exactly when its number is not above every number before it. Several
+    columns: one integer hash of each row's key picks the rows that may repeat, and only those
+    are compared in full.
+    """
+    if df.empty or not subset:
         return df.duplicated(subset=subset or None, keep=keep)
+    if len(subset) == 1:
+        values = df[subset[0]]
+        if not isinstance(values.dtype, pd.StringDtype) or keep not in ("first", False):
+            return df.duplicated(subset=subset, keep=keep)  # pandas hashes it as fast
+        codes = _value_codes(values)
+        if keep == "first":
+            out = np.zeros(len(codes), dtype=bool)
+            out[1:] = codes[1:] <= np.maximum.accumulate(codes)[:-1]
+        else:
+            out = np.bincount(codes)[codes] > 1
+        return pd.Series(out, index=df.index)
     mixed = np.zeros(len(df), dtype=np.uint64)
     for col in subset:
         mixed = mixed * _MIX ^ _value_codes(df[col]).astype(np.uint64)
