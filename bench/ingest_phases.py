@@ -20,7 +20,7 @@ from helpers import privacy
 from helpers.ingest import load, validate
 
 STEPS = {
-    load: {"read_file": "read", "map_file": "map and parse", "summarise": "summary"},
+    load: {"read_file": "read", "_map_all": "map and parse", "summarise": "summary"},
     privacy: {"pseudonymise": "pseudonymise", "pseudonymise_stray_emails": "stray emails"},
 }
 CHECKS = {

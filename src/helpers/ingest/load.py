@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -619,6 +621,49 @@ def _merge_into(
     return joined, new
 
 
+MAP_THREADS = 4  # files mapped at once: Arrow and NumPy work outside the interpreter lock
+
+
+def _map_all(readable: list[RawFile], mp: Mapping) -> list[tuple[Mapped | None, list[Finding]]]:
+    """Each readable file mapped by its best-matching source, with its own findings.
+
+    Files are mapped in threads (up to ``MAP_THREADS``, no more than the machine's cores); the
+    results come back in file order, so the findings do not depend on which thread ends first.
+    """
+    workers = min(len(readable), MAP_THREADS, os.cpu_count() or 1)
+    if workers < 2:
+        return [_map_one(raw, mp) for raw in readable]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda raw: _map_one(raw, mp), readable))
+
+
+def _map_one(raw: RawFile, mp: Mapping) -> tuple[Mapped | None, list[Finding]]:
+    """One file mapped by the source that matches it best; None when no source fits."""
+    findings: list[Finding] = []
+    scores = [
+        (match_score(src, raw.name, list(raw.frame.columns)), i) for i, src in enumerate(mp.sources)
+    ]
+    scores = [(s, i) for s, i in scores if s is not None]
+    if not scores:
+        columns = [str(c) for c in raw.frame.columns]
+        if header_looks_like_data(columns):  # its "names" are a row: personal data, unshown
+            findings.append(Finding("warning", "header_is_data", file=raw.name))
+        else:
+            shown = {"columns": ", ".join(columns[:8])}
+            findings.append(Finding("warning", "unrecognised_file", file=raw.name, params=shown))
+        return None, findings
+    src = mp.sources[max(scores)[1]]
+    if len(raw.frame) == 0:
+        primary = src.table == "leads" and not src.merge_on
+        findings.append(
+            Finding(
+                "error" if primary else "warning", "header_only", table=src.table, file=raw.name
+            )
+        )
+        return None, findings
+    return map_file(raw, src, mp, findings), findings
+
+
 def load_crm(
     paths: str | Path | Sequence[str | Path],
     mapping: str | Path | None = None,
@@ -660,32 +705,10 @@ def load_crm(
     if files == [] and not missing:
         findings.append(Finding("error", "no_files"))
     mapped: list[Mapped] = []
-    for raw in readable:
-        scores = [
-            (match_score(src, raw.name, list(raw.frame.columns)), i)
-            for i, src in enumerate(mp.sources)
-        ]
-        scores = [(s, i) for s, i in scores if s is not None]
-        if not scores:
-            columns = [str(c) for c in raw.frame.columns]
-            if header_looks_like_data(columns):  # its "names" are a row: personal data, unshown
-                findings.append(Finding("warning", "header_is_data", file=raw.name))
-            else:
-                shown = {"columns": ", ".join(columns[:8])}
-                findings.append(
-                    Finding("warning", "unrecognised_file", file=raw.name, params=shown)
-                )
-            continue
-        src = mp.sources[max(scores)[1]]
-        if len(raw.frame) == 0:
-            primary = src.table == "leads" and not src.merge_on
-            findings.append(
-                Finding(
-                    "error" if primary else "warning", "header_only", table=src.table, file=raw.name
-                )
-            )
-            continue
-        mapped.append(map_file(raw, src, mp, findings))
+    for result, own in _map_all(readable, mp):  # each file's findings, in file order
+        findings.extend(own)
+        if result is not None:
+            mapped.append(result)
     tables: dict[str, pd.DataFrame] = {}
     for table in SCHEMAS:
         frames = [m.frame for m in mapped if m.table == table and not m.source.merge_on]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -492,6 +494,44 @@ KEYS = {
 }
 
 
+CHECK_THREADS = 4  # tables checked at once: Arrow and NumPy work outside the interpreter lock
+
+
+def _check_table(
+    ck: Checker, table: str, df: pd.DataFrame, leads: pd.DataFrame | None, now: pd.Timestamp
+) -> pd.DataFrame | None:
+    """One table checked: problem rows set aside, findings added to ``ck``.
+
+    None when a required column is missing (already reported per file), except for the leads,
+    which are kept as they are so the report can still say what they hold.
+    """
+    missing = [c for c in required_columns(table) if c not in df]
+    if missing:
+        return df if table == "leads" else None
+    df = _drop_blank_required(ck, table, df)
+    df = _text_checks(ck, table, df)
+    df = _categories(ck, table, df)
+    df = _negative(ck, table, df)
+    if table == "survey" and "score" in df:
+        bad = df["score"].isna() | (df["score"] < 1) | (df["score"] > 5) | (df["score"] % 1 != 0)
+        if bad.any():
+            ck.add("warning", "score_out_of_range", table, df, bad, "score")
+            df = df[~bad]
+    if table == "stage_history":
+        df = _stages(ck, df, leads)
+    elif KEYS.get(table):
+        df = _drop_duplicates(ck, table, df, KEYS[table])
+    if table == "opportunities" and {"closed_at", "created_at"} <= set(df.columns):
+        early = df["closed_at"] < df["created_at"]
+        if early.any():
+            ck.add("warning", "closed_before_created", table, df, early, "closed_at")
+    _future(ck, table, df, now)
+    _blanks(ck, table, df)
+    df = _finalise_types(table, df)
+    _schema(ck, table, df)
+    return df
+
+
 def check_tables(
     tables: dict[str, pd.DataFrame],
     mapping: Mapping,
@@ -509,38 +549,25 @@ def check_tables(
         for t in ("leads", "stage_history", "opportunities", "activities", "survey", "words")
         if t in tables
     ]
-    for table in order:
-        df = tables[table]
-        missing = [c for c in required_columns(table) if c not in df]
-        if missing:  # reported per file already; the table cannot be used
-            if table != "leads":
-                continue
+    if "leads" in order:  # the stage history's checks look at the checked leads
+        out["leads"] = _check_table(ck, "leads", tables["leads"], None, now)
+    rest = [t for t in order if t != "leads"]
+
+    def check_one(table: str) -> tuple[str, pd.DataFrame | None, list[Finding]]:
+        own = Checker(mapping, merged)
+        df = _check_table(own, table, tables[table], out.get("leads"), now)
+        return table, df, own.findings
+
+    workers = min(len(rest), CHECK_THREADS, os.cpu_count() or 1)
+    if workers < 2:
+        results = [check_one(t) for t in rest]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(check_one, rest))
+    for table, df, found in results:  # findings in table order, whichever thread ends first
+        ck.findings.extend(found)
+        if df is not None:
             out[table] = df
-            continue
-        df = _drop_blank_required(ck, table, df)
-        df = _text_checks(ck, table, df)
-        df = _categories(ck, table, df)
-        df = _negative(ck, table, df)
-        if table == "survey" and "score" in df:
-            bad = (
-                df["score"].isna() | (df["score"] < 1) | (df["score"] > 5) | (df["score"] % 1 != 0)
-            )
-            if bad.any():
-                ck.add("warning", "score_out_of_range", table, df, bad, "score")
-                df = df[~bad]
-        if table == "stage_history":
-            df = _stages(ck, df, out.get("leads"))
-        elif KEYS.get(table):
-            df = _drop_duplicates(ck, table, df, KEYS[table])
-        if table == "opportunities" and {"closed_at", "created_at"} <= set(df.columns):
-            early = df["closed_at"] < df["created_at"]
-            if early.any():
-                ck.add("warning", "closed_before_created", table, df, early, "closed_at")
-        _future(ck, table, df, now)
-        _blanks(ck, table, df)
-        df = _finalise_types(table, df)
-        _schema(ck, table, df)
-        out[table] = df
     _lead_keys_and_orphans(ck, out)
     if "leads" in out:
         opps = out.get("opportunities")
