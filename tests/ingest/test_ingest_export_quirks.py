@@ -340,3 +340,46 @@ def test_deals_without_a_lead_or_contact_id_column_are_said_not_to_count(tmp_pat
     assert (finding.file, finding.column, finding.count) == ("hubspot-deals.csv", "lead_id", 2)
     assert "Associated Contact IDs" in finding.advice("en")
     assert "Anna" not in report.render_text("en")
+
+
+def test_column_names_below_a_title_and_group_headings_are_found(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Report lead - marzo 2024"])  # row 1: a title
+    sheet.append([])  # row 2: blank
+    sheet.append(["Contatto", None, None, "Azienda"])  # row 3: headings over groups of columns
+    sheet.merge_cells("A3:C3")
+    sheet.append(["lead_id", "created_at", "email", "company"])  # row 4: the names
+    sheet.append(["L1", "2024-03-01", "a@example.com", "Rossi Srl"])
+    sheet.append(["L2", "not a date", "b@example.com", "Bianchi SpA"])  # row 6
+    book.save(tmp_path / "leads.xlsx")
+    data, report = load_crm(tmp_path, pseudonymise=False)
+    assert data.leads["lead_id"].tolist() == ["L1"]
+    assert data.leads["company"].tolist() == ["Rossi Srl"]
+    note = report.get("header_below_titles")
+    assert note.severity == "info" and note.file == "leads.xlsx"
+    assert "4" in note.message("en") and "4" in note.message("it")
+    bad = [f for f in report.findings if f.code == "unparseable_dates"]
+    assert [e["row"] for e in bad[0].examples] == [6]  # the sheet's own row numbers
+
+
+@pytest.mark.parametrize(
+    ("rows", "header"),
+    [
+        ([["a", "b", "c"], ["1", "2", "3"]], 0),  # names on row 1
+        ([["a", None, "c"], ["1", "2", "3"]], 0),  # a blank name is still row 1
+        ([["Title"], ["a", "b", "c"], ["1", "2", "3"]], 1),
+        ([[None], ["Group", None, None], ["a", "b", "c"], ["1", "2", "3"]], 2),
+        ([["only one column"], ["x"]], 0),  # nothing wider: row 1
+        ([["id", None, None, None], ["L1", 2, "2024-01-01", 4.5]], 0),  # data below: row 1
+        ([["id", None, None, None], ["L1", "x", "a@b.it", "y"]], 0),
+    ],
+)
+def test_header_row_is_the_first_row_as_wide_as_the_sheet(rows, header):
+    from helpers.ingest.readers import header_row
+
+    width = max(len(r) for r in rows)
+    cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+    assert header_row(cells) == header

@@ -8,6 +8,7 @@ problems met while reading. Input files are only ever opened for reading.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,7 +269,7 @@ def read_xlsx(path: Path) -> list[RawFile]:
     holding leads and deals in two sheets is read whole."""
     raw = RawFile(path=path, frame=None, kind="xlsx")
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except Exception:  # openpyxl raises many types for a file that is not a workbook
         raw.problems.append(ReadProblem("error", "unreadable_file"))
         return [raw]
@@ -277,27 +278,78 @@ def read_xlsx(path: Path) -> list[RawFile]:
         raw.problems.append(ReadProblem("error", "empty_file"))
         return [raw]
     several = len(filled) > 1
-    return [
-        RawFile(
-            path=path,
-            frame=_sheet_text(frame),
-            kind="xlsx",
-            sheet=str(name) if several else None,
-        )
-        for name, frame in filled.items()
-    ]
+    out = []
+    for name, cells in filled.items():
+        header = header_row(cells)  # a position: 0 is the sheet's row 1
+        frame = cells.iloc[header + 1 :].reset_index(drop=True)
+        frame.columns = [_header_text(v) for v in cells.iloc[header]]
+        sheet = RawFile(path=path, frame=_sheet_text(frame), kind="xlsx", first_row=header + 2)
+        sheet.sheet = str(name) if several else None
+        if header > 0:  # a title, notes or group headings above the names: skipped
+            params = {"row": header + 1}
+            sheet.problems.append(ReadProblem("info", "header_below_titles", params=params))
+        out.append(sheet)
+    return out
+
+
+HEADER_SEARCH_ROWS = 10  # how far down a sheet its column names are looked for
+
+
+def header_row(cells: pd.DataFrame) -> int:
+    """The position (0 is row 1) of the row holding a sheet's column names.
+
+    Row 1, unless it fills fewer than half the cells of the widest of the first
+    ``HEADER_SEARCH_ROWS`` rows (it is blank, a title, a note, or headings merged over groups of
+    columns): then the first row that fills at least two cells and 80% of that width.
+    """
+    head = cells.iloc[:HEADER_SEARCH_ROWS]
+    filled = head.map(lambda v: not _blank(v)).sum(axis=1).to_numpy()
+    widest = int(filled.max()) if len(filled) else 0
+    if widest == 0 or filled[0] * 2 >= widest:
+        return 0
+    for position, count in enumerate(filled):
+        if count >= 2 and count >= 0.8 * widest and _names_only(head.iloc[position]):
+            return position
+    return 0
+
+
+def _names_only(row: pd.Series) -> bool:
+    """Whether every filled cell of a row could be a column name: text, not a number, a date
+    or an email address (a data row below a short first line is not taken for the names)."""
+    cells = [v for v in row if not _blank(v)]
+    return all(
+        isinstance(v, str) and "@" not in v and not NUMBER_OR_DATE.fullmatch(v.strip())
+        for v in cells
+    )
+
+
+NUMBER_OR_DATE = re.compile(r"[\d\s.,:/+-]+")
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+    )
+
+
+def _header_text(value: Any) -> str:
+    return "" if _blank(value) else _cell_text(value).strip()
 
 
 def _sheet_text(frame: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=frame.index)
-    for col in frame.columns:
-        s = frame[col]
+    """Every cell as text (dates as ISO text); repeated or blank names are kept as they are, for
+    :func:`_unique_columns` to report and rename."""
+    columns = []
+    for position in range(frame.shape[1]):
+        s = frame.iloc[:, position]
         if pd.api.types.is_datetime64_any_dtype(s):
             text = s.dt.strftime("%Y-%m-%d %H:%M:%S")
         else:
             text = s.map(_cell_text, na_action="ignore")
-        out[str(col).strip()] = text.astype("str")
-    return out.reset_index(drop=True)
+        columns.append(text.astype("str").reset_index(drop=True))
+    out = pd.concat(columns, axis=1, ignore_index=True) if columns else pd.DataFrame()
+    out.columns = [str(c).strip() for c in frame.columns]
+    return out
 
 
 def _cell_text(value: Any) -> str:
