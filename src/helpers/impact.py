@@ -19,7 +19,7 @@ from :func:`outcome_panel`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ import statsmodels.formula.api as smf
 from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
-from helpers.messages import t, t_or
+from helpers.messages import column_label, t, value_label
 from helpers.model import CrmData, stage_wide
 from helpers.results import fmt_signed
 
@@ -60,11 +60,22 @@ def period_unit(periods: Any) -> str | None:
     return next((name for name, lo, hi in PERIOD_UNITS if lo <= step <= hi), None)
 
 
-def unit_label(column: str, lang: str = "en") -> str:
-    """The lead column a programme was rolled out by, as readers of ``lang`` say it: a catalogue
-    label for the usual ones (region, segment, source, channel...), else the column's name."""
-    key = f"impact.programme_unit_{column}"
-    return t_or(key, str(column), lang)
+def design_words(
+    unit: str, starts: Mapping[str, Any], comparison: Sequence[str], lang: str = "en"
+) -> dict[str, str]:
+    """The programme's design as the report words it (``notebooks.impact.design_text``): the
+    unit column's label, the units that joined and those that did not (the kit's own values
+    translated, a client's as they are), and each joining unit with its start date."""
+
+    def name(value: Any) -> str:
+        return value_label(unit, value, lang)
+
+    return {
+        "unit": column_label(unit, lang),
+        "treated": ", ".join(name(u) for u in starts),
+        "comparison": ", ".join(name(u) for u in comparison) or "–",
+        "starts": ", ".join(f"{name(u)}: {s}" for u, s in starts.items()),
+    }
 
 
 # ---------------------------------------------------------------------------------------------

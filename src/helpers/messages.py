@@ -117,6 +117,23 @@ def t_or(key: str, default: str, lang: str | None = None, /, **values: Any) -> s
     return t(key, lang, **values) if has(key, lang) else default
 
 
+def column_label(column: str, lang: str | None = None, *, heading: bool = False) -> str:
+    """A lead column as readers of ``lang`` name it in a sentence (``source``: "lead source",
+    "fonte del lead"); a column the kit does not know keeps its name. ``heading``: the label
+    starts with a capital, for a table heading or a menu."""
+    key = f"common.column.{column}"
+    if not has(key, lang):
+        return str(column)
+    text = t(key, lang)
+    return text[:1].upper() + text[1:] if heading else text
+
+
+def value_label(column: str, value: Any, lang: str | None = None) -> str:
+    """A value of one of the kit's own categories as readers of ``lang`` say it (the sample
+    company's ``north_west`` region: "North-West", "Nord-Ovest"); a client's value as it is."""
+    return t_or(f"common.value.{column}.{value}", str(value), lang)
+
+
 def has(key: str, lang: str | None = None) -> bool:
     """Whether ``key`` exists in ``lang``."""
     return key in catalogue(lang or current_language())

@@ -712,7 +712,9 @@ def spread_sentence(
     return " ".join([t("personas.spread", lang, **values), t(tail, lang, **values)])
 
 
-def _rate_cell(value: Any, low: Any, high: Any, lang: str) -> str:
+def rate_cell(value: Any, low: Any, high: Any, lang: str) -> str:
+    """A share with its 95% interval as ``lang`` writes it ("15.0% (12.7%–17.6%)"); a dash if
+    there is none."""
     if pd.isna(value):
         return MISSING_CELL
     return t(
@@ -735,7 +737,8 @@ def _median_cell(value: Any, n: Any, lang: str, decimals: int = 0) -> str:
     return t_count("personas.median_few", n, lang, value=text, n=fmt_number(n, lang))
 
 
-def _count_cell(value: Any, lang: str) -> str:
+def count_cell(value: Any, lang: str) -> str:
+    """A count as ``lang`` writes it; a dash if there is none."""
     return MISSING_CELL if pd.isna(value) else fmt_number(int(value), lang)
 
 
@@ -751,14 +754,14 @@ def scorecard_table(scorecard: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     are flagged in their cell; ``attrs["note"]`` then explains the flag (else it is "")."""
     cells: dict[str, list[str]] = {
         "persona": [persona_label(p, lang) for p in scorecard["persona"]],
-        "leads": [_count_cell(v, lang) for v in scorecard["leads"]],
+        "leads": [count_cell(v, lang) for v in scorecard["leads"]],
     }
     for count in ("mql", "won"):
         if scorecard[count].notna().any():
-            cells[count] = [_count_cell(v, lang) for v in scorecard[count]]
+            cells[count] = [count_cell(v, lang) for v in scorecard[count]]
     for rate in scorecard_rates(scorecard):
         cells[rate] = [
-            _rate_cell(v, lo, hi, lang)
+            rate_cell(v, lo, hi, lang)
             for v, lo, hi in zip(
                 scorecard[rate], scorecard[f"{rate}_low"], scorecard[f"{rate}_high"], strict=True
             )
@@ -786,9 +789,9 @@ def win_mix_table(mix: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     table = pd.DataFrame(
         {
             t("personas.col_persona", lang): [persona_label(p, lang) for p in mix["persona"]],
-            t("personas.col_won", lang): [_count_cell(v, lang) for v in mix["won"]],
+            t("personas.col_won", lang): [count_cell(v, lang) for v in mix["won"]],
             t("personas.col_share", lang): [
-                _rate_cell(v, lo, hi, lang)
+                rate_cell(v, lo, hi, lang)
                 for v, lo, hi in zip(mix["share"], mix["share_low"], mix["share_high"], strict=True)
             ],
             t("personas.col_cycle_days_median", lang): [

@@ -399,7 +399,19 @@ def test_property_panel_rates_and_row_order(rows, rnd):
     ],
 )
 def test_programme_unit_label(column, lang, label):
-    assert impact.unit_label(column, lang) == label
+    assert impact.design_words(column, {}, [], lang)["unit"] == label
+
+
+def test_design_words_name_the_kits_units_and_keep_a_clients():
+    starts = {"north_west": "2025-03-01", "Lombardia": "2025-07-01"}
+    words = impact.design_words("region", starts, ["islands"], "it")
+    assert words == {
+        "unit": "area geografica",
+        "treated": "Nord-Ovest, Lombardia",
+        "comparison": "Isole",
+        "starts": "Nord-Ovest: 2025-03-01, Lombardia: 2025-07-01",
+    }
+    assert impact.design_words("region", starts, [], "en")["comparison"] == "–"
 
 
 @pytest.mark.parametrize(

@@ -168,7 +168,7 @@ def test_what_the_room_reads_is_translated_and_formatted(takehome):
     personas_shown = _shown(executed, "02_persona_builder.ipynb")
     for raw in ("mql_to_sql_low", "wrong_company_size", "0.149", "Operations Olivia</h3>"):
         assert raw not in personas_shown, raw
-    assert t("workshop.persona_data.col_win_rate", LANG) in personas_shown
+    assert t("personas.col_win_rate", LANG) in personas_shown
     funnel_shown = _shown(executed, "03_funnel_explorer.ipynb")
     assert "same_as_whole" not in funnel_shown and "->" not in funnel_shown
     assert t("workshop.funnel.col_leak", LANG) in funnel_shown

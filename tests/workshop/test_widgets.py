@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from helpers import personas, sla
 from helpers.errors import KitError
-from helpers.messages import t
+from helpers.messages import column_label, t
 from helpers.model import SURVEY_SCHEMA, WORDS_SCHEMA, CrmData
 from helpers.results import fmt_number
 from helpers.stages import load_stage_model, reason_label, stage_label, step_label
@@ -40,7 +40,6 @@ from helpers.workshop.widgets import (
     persona_card,
     rejections_html,
     scorecard_html,
-    segment_column_label,
     segment_leaks,
     segment_leaks_html,
     segment_values,
@@ -494,8 +493,11 @@ def test_explorer_in_italian_labels_stages_and_segment_columns():
         stage_label(k, "it") for k in ("lead", "mql", "sal", "sql", "opportunity", "won")
     ]
     assert "opportunity" not in cells and "won" not in cells
-    assert tool.controls["by"].options == (("Fonte", "source"), ("Area geografica", "region"))
-    assert segment_column_label("budget_owner", "it") == "budget_owner"  # no label: the name
+    assert tool.controls["by"].options == (
+        ("Fonte del lead", "source"),
+        ("Area geografica", "region"),
+    )
+    assert column_label("budget_owner", "it", heading=True) == "budget_owner"  # a client's name
     # reached 6, 5, 4, 3, 3, 2: each stage as a share of the one before, through fmt_pct
     steps = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td></tr>", text)
     assert steps == ["", "83%", "80%", "75%", "100%", "67%"]
@@ -566,10 +568,25 @@ def test_segment_leaks_by_hand_and_as_an_italian_table():
     assert rows == [
         ("Tutti i lead", step_label("sql", "opportunity", "it"), "sì"),
         ("web", step_label("sal", "sql", "it"), "no"),
-        ("event", step_label("sql", "opportunity", "it"), "sì"),
+        ("Evento", step_label("sql", "opportunity", "it"), "sì"),  # the kit's "event" source
         ("fair", t("workshop.funnel.none", "it"), "no"),
     ]
-    assert "<th>Fonte</th>" in text and "same_as_whole" not in text and "->" not in text
+    assert "<th>Fonte del lead</th>" in text and "same_as_whole" not in text and "->" not in text
+
+
+def test_the_kits_own_segment_values_are_named_and_a_clients_are_kept():
+    crm = _tiny_crm()
+    crm = CrmData(
+        crm.leads.assign(region=["north_west"] * 4 + ["Lombardia"] * 2),
+        crm.stage_history,
+        crm.opportunities,
+        stage_model=crm.stage_model,
+    )
+    tool = funnel_explorer(crm, "it", columns=["region"], chart=False)
+    options = tool.controls["value"].options
+    assert options[1:] == (("Nord-Ovest", "north_west"), ("Lombardia", "Lombardia"))
+    tool.controls["value"].value = "north_west"  # the value, not its label, filters the leads
+    assert tool.state["view"].summary["reached"].iloc[0] == 4
 
 
 def test_tone_sentence_elides_the_article_before_the_percentage():
@@ -600,39 +617,45 @@ def test_scorecard_and_rejection_tables_are_translated_and_formatted():
     nan = float("nan")
     scorecard = pd.DataFrame(
         {
-            "persona": ["Founder Fabio", personas.NO_PERSONA],
-            "leads": [2479, 12],
-            "mql": [834, 3],
-            "mql_to_sql": [0.149880, nan],
-            "mql_to_sql_low": [0.127262, nan],
-            "mql_to_sql_high": [0.175709, nan],
-            "mql_to_won": [0.026379, nan],
-            "mql_to_won_low": [0.017484, nan],
-            "mql_to_won_high": [0.039617, nan],
-            "win_rate": [0.338462, nan],
-            "win_rate_low": [0.235335, nan],
-            "win_rate_high": [0.459616, nan],
-            "cycle_days_median": [51.367251, nan],
-            "deal_median": [4258.99, nan],
+            "persona": ["Founder Fabio", personas.NO_PERSONA, "Tiny Tina"],
+            "leads": [2479, 12, 40],
+            "mql": [834, 3, 10],
+            "mql_to_sql": [0.149880, nan, 0.5],
+            "mql_to_sql_low": [0.127262, nan, 0.237],
+            "mql_to_sql_high": [0.175709, nan, 0.763],
+            "mql_to_won": [0.026379, nan, 0.2],
+            "mql_to_won_low": [0.017484, nan, 0.057],
+            "mql_to_won_high": [0.039617, nan, 0.51],
+            "won": [22, 0, 2],
+            "win_rate": [0.338462, nan, 0.4],
+            "win_rate_low": [0.235335, nan, 0.118],
+            "win_rate_high": [0.459616, nan, 0.769],
+            "cycle_days_median": [51.367251, nan, 30.0],
+            "deal_median": [4258.99, nan, 1000.0],
         }
     )
     text = _plain(scorecard_html(scorecard, "it"))
+    # the report's own table (personas.scorecard_table), with its flag and note on small samples
     rows = re.findall(r"<tr>(.*?)</tr>", text)
     assert re.findall(r"<td>([^<]*)</td>", rows[1]) == [
         "Founder Fabio",
         "2.479",
         "834",
-        "15,0% (12,7%-17,6%)",
-        "2,6% (1,7%-4,0%)",
-        "33,8% (23,5%-46,0%)",
+        "15,0% (12,7%–17,6%)",
+        "2,6% (1,7%–4,0%)",
+        "22",
+        "33,8% (23,5%–46,0%)",
         "51",
         "4.259",
     ]
-    assert re.findall(r"<td>([^<]*)</td>", rows[2])[0] == t(
-        "workshop.persona_data.no_persona", "it"
+    assert re.findall(r"<td>([^<]*)</td>", rows[2])[0] == personas.persona_label(
+        personas.NO_PERSONA, "it"
     )
+    tina = re.findall(r"<td>([^<]*)</td>", rows[3])
+    assert tina[-2:] == ["30 (solo 2 contratti)", "1.000 (solo 2 contratti)"]
+    assert t("personas.median_few_note", "it", min=personas.MIN_MEDIAN_DEALS) in text
     assert "mql_to_sql" not in text and "0.1498" not in text
-    assert f"<th>{t('workshop.persona_data.col_win_rate', 'it')}</th>" in text
+    assert f"<th>{t('personas.col_win_rate', 'it')}</th>" in text
     mix = pd.DataFrame(
         {
             "persona": ["Founder Fabio", "Founder Fabio"],
@@ -648,4 +671,4 @@ def test_scorecard_and_rejection_tables_are_translated_and_formatted():
     assert reason_label("wrong_company_size", "it") in text
     assert reason_label(None, "it") in text
     assert "wrong_company_size" not in text and "unspecified" not in text
-    assert "98,6% (95,0%-99,6%)" in text
+    assert "98,6% (95,0%–99,6%)" in text

@@ -22,7 +22,7 @@ import pandas as pd
 from helpers import assessment, funnel, personas, sla
 from helpers.assessment import Instrument, Lexicon, SurveyScores, WordScores
 from helpers.errors import KitError
-from helpers.messages import t, t_count, t_or
+from helpers.messages import column_label, t, t_count, value_label
 from helpers.model import CrmData
 from helpers.personas import PersonaCard
 from helpers.plotting.funnel import plot_funnel
@@ -63,21 +63,6 @@ def _missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def _num(value: Any, lang: str, decimals: int = 0) -> str:
-    """``fmt_number``, with a dash for a missing value."""
-    return "–" if _missing(value) else fmt_number(float(value), lang, decimals)
-
-
-def _rate(value: Any, low: Any, high: Any, lang: str, decimals: int = 1) -> str:
-    """A share with its interval as ``lang`` writes it ("15.0% (12.7%-17.6%)"); "–" if none."""
-    if _missing(value):
-        return "–"
-    text = fmt_pct(float(value), lang, decimals)
-    if _missing(low) or _missing(high):
-        return text
-    return f"{text} ({fmt_pct(float(low), lang, decimals)}-{fmt_pct(float(high), lang, decimals)})"
-
-
 # --------------------------------------------------------------------------------------------
 # funnel explorer
 # --------------------------------------------------------------------------------------------
@@ -90,12 +75,6 @@ def segment_columns(crm: CrmData) -> list[str]:
     """The lead columns a room can segment the funnel by (those present and not all empty)."""
     leads = crm.leads
     return [c for c in SEGMENT_COLUMNS if c in leads.columns and leads[c].notna().any()]
-
-
-def segment_column_label(column: str, lang: str = "en") -> str:
-    """The catalogue label of a segment column ("source" -> "Source"/"Fonte"); else the name."""
-    key = f"workshop.funnel.column_{column}"
-    return t_or(key, column, lang)
 
 
 def segment_values(crm: CrmData, column: str) -> list[str]:
@@ -196,13 +175,15 @@ def segment_leaks_html(
 ) -> str:
     """:func:`segment_leaks` as a table in ``lang``: segment, biggest leak, same as all leads."""
     header = [
-        segment_column_label(column, lang),
+        column_label(column, lang, heading=True),
         t("workshop.funnel.col_leak", lang),
         t("workshop.funnel.col_same", lang),
     ]
     rows = [
         (
-            t("workshop.funnel.all", lang) if _missing(r.value) else r.value,
+            t("workshop.funnel.all", lang)
+            if _missing(r.value)
+            else value_label(column, r.value, lang),
             t("workshop.funnel.none", lang)
             if _missing(r.from_stage)
             else step_label(r.from_stage, r.to_stage, lang, model),
@@ -252,7 +233,7 @@ def funnel_explorer(
     """Pick a segment column and value: the funnel and its biggest leak update."""
     columns = list(columns) if columns is not None else segment_columns(crm)
     by = W.Dropdown(
-        options=[(segment_column_label(c, lang), c) for c in columns],
+        options=[(column_label(c, lang, heading=True), c) for c in columns],
         description=t("workshop.funnel.segment_by", lang),
     )
     value = W.Dropdown(description=t("workshop.funnel.segment_value", lang))
@@ -262,7 +243,7 @@ def funnel_explorer(
     def set_values(*_: Any) -> None:
         options = [(t("workshop.funnel.all", lang), ALL)]
         if by.value:
-            options += [(v, v) for v in segment_values(crm, by.value)]
+            options += [(value_label(by.value, v, lang), v) for v in segment_values(crm, by.value)]
         value.options = options
         value.value = ALL
 
@@ -922,56 +903,29 @@ def persona_builder(lang: str = "en", cards: Sequence[PersonaCard] = ()) -> Tool
     return Tool(box, {**controls, "add": add, "message": message}, output, state, refresh)
 
 
-def _persona_name(name: Any, lang: str) -> str:
-    if _missing(name) or str(name) == personas.NO_PERSONA:
-        return t("workshop.persona_data.no_persona", lang)
-    return str(name)
-
-
 def scorecard_html(scorecard: pd.DataFrame, lang: str = "en") -> str:
-    """``helpers.personas.persona_scorecard`` as a table in ``lang``: rates with intervals."""
-    columns = (
-        "persona",
-        "leads",
-        "mql",
-        "mql_to_sql",
-        "mql_to_won",
-        "win_rate",
-        "cycle",
-        "deal",
+    """``helpers.personas.persona_scorecard`` as the report shows it
+    (:func:`helpers.personas.scorecard_table`), with its note on small-sample medians."""
+    table = personas.scorecard_table(scorecard, lang)
+    rows = table.itertuples(index=False, name=None)
+    note = table.attrs.get("note", "")
+    return (
+        f'<div class="smk-result">{_table(list(table.columns), list(rows))}'
+        + (f'<p class="smk-note">{_esc(note)}</p>' if note else "")
+        + "</div>"
     )
-    header = [t(f"workshop.persona_data.col_{c}", lang) for c in columns]
-    rows = []
-    for r in scorecard.to_dict("records"):
-        rates = [
-            _rate(r.get(k), r.get(f"{k}_low"), r.get(f"{k}_high"), lang)
-            for k in ("mql_to_sql", "mql_to_won", "win_rate")
-        ]
-        rows.append(
-            (
-                _persona_name(r["persona"], lang),
-                _num(r.get("leads"), lang),
-                _num(r.get("mql"), lang),
-                *rates,
-                _num(r.get("cycle_days_median"), lang),
-                _num(r.get("deal_median"), lang),
-            )
-        )
-    return f'<div class="smk-result">{_table(header, rows)}</div>'
 
 
 def rejections_html(mix: pd.DataFrame, lang: str = "en") -> str:
     """``helpers.personas.rejection_mix`` as a table in ``lang``: reasons as labels, not codes."""
-    header = [
-        t(f"workshop.persona_data.col_{c}", lang)
-        for c in ("persona", "reason", "rejected", "share")
-    ]
+    header = [t("personas.col_persona", lang)]
+    header += [t(f"workshop.persona_data.col_{c}", lang) for c in ("reason", "rejected", "share")]
     rows = [
         (
-            _persona_name(r.persona, lang),
+            personas.persona_label(r.persona, lang),
             reason_label(None if r.reason == "unspecified" else r.reason, lang),
-            _num(r.n, lang),
-            _rate(r.share, r.ci_low, r.ci_high, lang),
+            personas.count_cell(r.n, lang),
+            personas.rate_cell(r.share, r.ci_low, r.ci_high, lang),
         )
         for r in mix.itertuples()
     ]
