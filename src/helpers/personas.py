@@ -506,9 +506,18 @@ SCORECARD_COLUMNS: tuple[str, ...] = (
     "win_rate_low",
     "win_rate_high",
     "cycle_days_median",
+    "cycle_days_n",
     "deal_median",
+    "deal_n",
     "deal_mean",
 )
+# per median: the column counting the deals it rests on (won deals with dates, with amounts)
+MEDIAN_COUNTS: dict[str, str] = {"cycle_days_median": "cycle_days_n", "deal_median": "deal_n"}
+
+
+def _per(counts: pd.Series, personas: pd.Index) -> pd.Series:
+    """Counts per persona, 0 for a persona without any."""
+    return counts.reindex(personas).fillna(0).astype(int)
 
 
 def persona_scorecard(
@@ -519,7 +528,9 @@ def persona_scorecard(
     Rates carry Wilson intervals (small samples). MQL->SQL and MQL->won follow the MQLs of each
     persona to an SQL / won entry at any time, by the funnel's reach rule (a skipped stage counts
     as passed; a won opportunity of the lead counts as won too); win rate is won / (won + lost)
-    closed deals; the cycle is lead creation to a won close, in days. The columns are always
+    closed deals; the cycle is lead creation to a won close, in days. ``cycle_days_n`` and
+    ``deal_n`` count the won deals each median rests on (those with both dates, those with an
+    amount), which can be fewer than ``won``. The columns are always
     :data:`SCORECARD_COLUMNS`; those the data cannot support are NaN and named in
     ``attrs["not_computed"]``. When the persona is recorded only on won leads (every labelled
     lead won, some leads unlabelled), conversion by persona would be 100% by construction:
@@ -577,8 +588,8 @@ def persona_scorecard(
     if deals is not None and len(deals):
         deals = deals.assign(persona=deals[persona_col].astype("str").fillna(NO_PERSONA))
         won = deals[deals["outcome"] == "won"]
-        out["closed"] = deals.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
-        out["won"] = won.groupby("persona").size().reindex(out.index).fillna(0).astype(int)
+        out["closed"] = _per(deals.groupby("persona").size(), out.index)
+        out["won"] = _per(won.groupby("persona").size(), out.index)
         if (deals["outcome"] == "lost").any():
             out["win_rate"] = out["won"] / out["closed"].where(out["closed"] > 0)
             out["win_rate_low"], out["win_rate_high"] = _wilson(out["won"], out["closed"], alpha)
@@ -586,7 +597,9 @@ def persona_scorecard(
             not_computed.append("win_rate")
         cycle = (won["closed_at"] - won["created_at"]).dt.total_seconds() / 86400
         out["cycle_days_median"] = cycle.groupby(won["persona"]).median()
+        out["cycle_days_n"] = _per(cycle.notna().groupby(won["persona"]).sum(), out.index)
         out["deal_median"] = won.groupby("persona")["amount"].median()
+        out["deal_n"] = _per(won["amount"].notna().groupby(won["persona"]).sum(), out.index)
         out["deal_mean"] = won.groupby("persona")["amount"].mean()
         if won["amount"].isna().all():
             not_computed.append("deal_size")
@@ -610,16 +623,20 @@ def scorecard_rates(scorecard: pd.DataFrame) -> list[str]:
 
 def win_mix(scorecard: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """How the won deals split by persona: ``persona``, ``won``, ``share`` of all won deals with
-    its Wilson interval (``share_low``, ``share_high``) and ``cycle_days_median``, largest first.
+    its Wilson interval (``share_low``, ``share_high``), ``cycle_days_median`` and the deals it
+    rests on (``cycle_days_n``), largest first.
 
     Meaningful even when the persona is recorded only on won deals, where conversion is not.
     """
-    won = scorecard.loc[scorecard["won"].fillna(0) > 0, ["persona", "won", "cycle_days_median"]]
+    has_won = scorecard["won"].fillna(0) > 0
+    won = scorecard.loc[has_won, ["persona", "won", "cycle_days_median"]]
+    won = won.assign(cycle_days_n=_median_counts(scorecard, "cycle_days_n")[has_won])
     won = won.astype({"won": "int64"}).reset_index(drop=True)
     total = pd.Series(int(won["won"].sum()), index=won.index)
     won["share"] = won["won"] / total.where(total > 0)
     won["share_low"], won["share_high"] = _wilson(won["won"], total, alpha)
     columns = ["persona", "won", "share", "share_low", "share_high", "cycle_days_median"]
+    columns.append("cycle_days_n")
     return won[columns].sort_values("won", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -746,6 +763,13 @@ def _note(flagged: bool, lang: str) -> str:
     return t("personas.median_few_note", lang, min=MIN_MEDIAN_DEALS) if flagged else ""
 
 
+def _median_counts(frame: pd.DataFrame, count: str) -> pd.Series:
+    """How many deals each median of ``frame`` rests on: ``count``, else the won deals."""
+    if count in frame and frame[count].notna().any():
+        return frame[count]
+    return frame["won"]
+
+
 def scorecard_table(scorecard: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The :func:`persona_scorecard` as the report shows it: one row per persona with volume
     (leads, MQLs, won deals), each rate with its 95% interval, the median days from lead to won
@@ -767,13 +791,13 @@ def scorecard_table(scorecard: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             )
         ]
     flagged = False
-    for median in ("cycle_days_median", "deal_median"):
+    for median, count in MEDIAN_COUNTS.items():
         if scorecard[median].notna().any():
+            counts = _median_counts(scorecard, count)
             cells[median] = [
-                _median_cell(v, n, lang)
-                for v, n in zip(scorecard[median], scorecard["won"], strict=True)
+                _median_cell(v, n, lang) for v, n in zip(scorecard[median], counts, strict=True)
             ]
-            low_n = scorecard.loc[scorecard[median].notna(), "won"].fillna(0)
+            low_n = counts[scorecard[median].notna()].fillna(0)
             flagged |= bool((low_n < MIN_MEDIAN_DEALS).any())
     order = ["persona", "leads", "mql", "mql_to_sql", "mql_to_won", "won", "win_rate"]
     order += ["cycle_days_median", "deal_median"]
@@ -786,6 +810,7 @@ def win_mix_table(mix: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The :func:`win_mix` as the report shows it: persona, won deals, share of won deals with
     its 95% interval and the median days to win, flagged when it rests on fewer than
     :data:`MIN_MEDIAN_DEALS` deals (``attrs["note"]`` then explains the flag, else "")."""
+    counts = _median_counts(mix, "cycle_days_n")
     table = pd.DataFrame(
         {
             t("personas.col_persona", lang): [persona_label(p, lang) for p in mix["persona"]],
@@ -796,11 +821,11 @@ def win_mix_table(mix: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             ],
             t("personas.col_cycle_days_median", lang): [
                 _median_cell(v, n, lang)
-                for v, n in zip(mix["cycle_days_median"], mix["won"], strict=True)
+                for v, n in zip(mix["cycle_days_median"], counts, strict=True)
             ],
         }
     )
-    flagged = bool(((mix["won"] < MIN_MEDIAN_DEALS) & mix["cycle_days_median"].notna()).any())
+    flagged = bool(((counts < MIN_MEDIAN_DEALS) & mix["cycle_days_median"].notna()).any())
     table.attrs["note"] = _note(flagged, lang)
     return table
 

@@ -68,6 +68,34 @@ def test_enough_deals_are_not_flagged_and_columns_without_data_are_left_out():
     assert list(one[t("personas.col_cycle_days_median", "en")]) == ["5 (only 1 deal)", "7"]
 
 
+def test_a_median_is_flagged_by_the_deals_it_rests_on_not_by_all_won_deals():
+    # twelve won deals each; Olivia's amounts were recorded on three of them, Fabio's dates on two
+    card = rated_card([("Olivia", 90, 30, 40.0, 12), ("Fabio", 80, 20, 55.0, 12)])
+    card["deal_median"] = [5_000.0, 7_000.0]
+    card["deal_n"] = [3, 12]
+    card["cycle_days_n"] = [12, 2]
+    table = ps.scorecard_table(card, "en").set_index(t("personas.col_persona", "en"))
+    deal = table[t("personas.col_deal_median", "en")]
+    cycle = table[t("personas.col_cycle_days_median", "en")]
+    assert deal.to_dict() == {"Olivia": "5,000 (only 3 deals)", "Fabio": "7,000"}
+    assert cycle.to_dict() == {"Olivia": "40", "Fabio": "55 (only 2 deals)"}
+    mix = ps.win_mix_table(ps.win_mix(card), "en").set_index(t("personas.col_persona", "en"))
+    assert mix[t("personas.col_cycle_days_median", "en")]["Fabio"] == "55 (only 2 deals)"
+
+
+def test_scorecard_counts_the_deals_behind_each_median():
+    crm = persona_crm()
+    opps = crm.opportunities.copy()
+    won = opps.index[opps["outcome"] == "won"]
+    opps.loc[won[:1], "amount"] = None  # one won deal without an amount
+    card = ps.persona_scorecard(
+        type(crm)(**{**crm.tables(), "opportunities": opps}, stage_model=crm.stage_model)
+    )
+    by = card.set_index("persona")
+    assert (by["deal_n"] <= by["won"]).all() and by["deal_n"].sum() == by["won"].sum() - 1
+    assert (by["cycle_days_n"].fillna(0) == by["won"].fillna(0)).all()
+
+
 def test_win_mix_table_flags_medians_of_few_deals():
     card = rated_card([("cat", 40, 0, 13.0, 40), ("shark, wolf", 1, 0, 342.0, 1)])
     mix = ps.win_mix(card)
