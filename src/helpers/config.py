@@ -42,7 +42,7 @@ class ConfigError(KitError):
         self.config_key, self.problem, self.fix = key, problem, fix or problem
 
     def message(self, lang: str | None = None) -> str:
-        values = self.values
+        values, lang = self.values, lang or self.lang
         return t(
             "report.config_invalid",
             lang,
@@ -381,6 +381,24 @@ def config_from_args(
     if not isinstance(raw, dict):
         return parse_config(raw, base, source)
     raw = dict(raw)
+    try:
+        return _parse_with_overrides(raw, base, source, data, mapping, lang, only)
+    except KitError as exc:  # said in the language the command line or the config asks for
+        wanted = lang or raw.get("language")
+        exc.lang = exc.lang or (wanted if wanted in LANGUAGES else None)
+        raise
+
+
+def _parse_with_overrides(
+    raw: dict[str, Any],
+    base: Path,
+    source: Path | None,
+    data: str | None,
+    mapping: str | None,
+    lang: str | None,
+    only: list[str] | None,
+) -> ClientConfig:
+    """``raw`` with the command line's values laid over it, checked."""
     if data is not None:
         raw["data"] = str(Path(data).resolve())
         raw.setdefault("client", Path(data).resolve().name)

@@ -34,6 +34,7 @@ class FileProblemError(KitError):
         self.problem = problem
 
     def message(self, lang: str | None = None) -> str:
+        lang = lang or self.lang
         detail = t(self.problem, lang, **self.values)
         return t(self.key, lang, source=self.values["source"], problem=detail)
 

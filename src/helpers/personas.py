@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from helpers.errors import KitError, MissingTableError
 from helpers.funnel import stages_reached
-from helpers.messages import t, t_count
+from helpers.messages import column_label, t, t_count, value_label
 from helpers.model import LEAD_KEY, PERSONAL_COLUMNS, CrmData, lead_rows, stage_wide
 from helpers.results import fmt_number, fmt_pct
 
@@ -235,7 +235,7 @@ class PersonaClustering:
                         t(
                             key,
                             lang,
-                            feature=r.feature,
+                            feature=column_label(r.feature, lang),
                             value=_num(r.cluster_value, lang),
                             overall=_num(r.overall_value, lang),
                         )
@@ -245,8 +245,8 @@ class PersonaClustering:
                         t(
                             "personas.desc_category",
                             lang,
-                            feature=r.feature,
-                            level=r.level,
+                            feature=column_label(r.feature, lang),
+                            level=value_label(r.feature, r.level, lang),
                             share=f"{r.cluster_value:.0%}",
                             overall=f"{r.overall_value:.0%}",
                         )
@@ -831,6 +831,33 @@ def win_mix_table(mix: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 TEAM_COLUMNS: tuple[str, ...] = ("owner", "sdr", "sr", "rep", "persona", "segment_owner")
+# a lead column with a word starting like this records how far the lead got, not who buys
+OUTCOME_WORDS: tuple[str, ...] = (
+    "stage",
+    "status",
+    "lifecycle",
+    "convert",
+    "won",
+    "lost",
+    "closed",
+    "outcome",
+    "reason",
+    "fase",
+    "stato",
+    "esito",
+)
+
+
+def records_outcome(column: str) -> bool:
+    """Whether a column's name says it records how far the lead got (``lifecycle_stage``,
+    ``Lead Status``, ``is_won``), which would split buyers by outcome if clustered on."""
+    words = re.split(r"[^0-9a-z]+", str(column).lower())
+    return any(w.startswith(o) for w in words if w for o in OUTCOME_WORDS)
+
+
+def feature_names(features: Sequence[str], lang: str = "en") -> str:
+    """Lead attributes as a reader of ``lang`` names them, in a list ("company size, industry")."""
+    return ", ".join(column_label(f, lang) for f in features)
 
 
 def candidate_features(
@@ -844,9 +871,11 @@ def candidate_features(
 
     Left out: ids (``lead_id``, ``lead_key``, ``*_id``, text unique on most rows), personal
     columns, the team's own people (owner, SDR), the persona label itself, dates, constant
-    columns, text with more than ``max_levels`` values (free text, names) and columns filled on
-    fewer than ``min_filled`` of the leads (often attributes recorded only after a sale, which
-    would split won from not won rather than describe buyers).
+    columns, text with more than ``max_levels`` values (free text, names), columns that record
+    how far the lead got (a name with stage, status, lifecycle, converted, won, lost, closed,
+    outcome, reason: HubSpot's ``lifecycle_stage``, Salesforce's ``lead_status``), and columns
+    filled on fewer than ``min_filled`` of the leads (often attributes recorded only after a
+    sale). Both last kinds would split won from not won rather than describe buyers.
     """
     skip = {*PERSONAL_COLUMNS, *TEAM_COLUMNS, *exclude, "lead_id", LEAD_KEY}
     out = []
@@ -854,6 +883,8 @@ def candidate_features(
     for col in leads.columns:
         values = leads[col]
         if col in skip or str(col).endswith("_id") or values.notna().sum() < min_filled * n:
+            continue
+        if records_outcome(col):
             continue
         if pd.api.types.is_datetime64_any_dtype(values):
             continue

@@ -78,6 +78,25 @@ def test_the_scorecard_chart_draws_only_the_rates_with_data():
         plt.close(fig)
 
 
+@pytest.mark.parametrize(
+    ("column", "outcome"),
+    [
+        ("lifecycle_stage", True),
+        ("Lead Status", True),
+        ("is_won", True),
+        ("Converted Date", True),
+        ("esito_trattativa", True),
+        ("lost_reason", True),
+        ("state", False),  # a place, not a status
+        ("company_size", False),
+        ("statistics_opt_in", False),
+        ("wonderland_score", True),  # a word starting like "won": left out, to be safe
+    ],
+)
+def test_outcome_columns_are_told_by_their_name(column, outcome):
+    assert ps.records_outcome(column) is outcome
+
+
 def test_candidate_features_keeps_attributes_and_drops_ids_people_and_text():
     n = 40
     rng = np.random.default_rng(0)
@@ -94,13 +113,15 @@ def test_candidate_features_keeps_attributes_and_drops_ids_people_and_text():
             "source": ["web", "event", "ads", "partner"] * (n // 4),
             "company_size": rng.integers(1, 500, n),
             "constant": ["x"] * n,
-            "revenue_when_won": [1.0, 2.0, 3.0, 4.0, 5.0] + [np.nan] * (n - 5),
+            "revenue_after_sale": [1.0, 2.0, 3.0, 4.0, 5.0] + [np.nan] * (n - 5),
+            "lifecycle_stage": ["lead", "customer"] * (n // 2),  # how far the lead got
+            "Lead Status": ["Open", "Closed - Converted"] * (n // 2),
             "industry": ["a", "b", None, "c"] * (n // 4),
         }
     )
     assert ps.candidate_features(leads) == ["source", "company_size", "industry"]
     assert ps.candidate_features(leads, exclude=["source"]) == ["company_size", "industry"]
-    assert "revenue_when_won" in ps.candidate_features(leads, min_filled=0.1)
+    assert "revenue_after_sale" in ps.candidate_features(leads, min_filled=0.1)
     assert "company" not in ps.candidate_features(leads, max_levels=n)  # unique on every row
 
 

@@ -143,6 +143,23 @@ def test_errors_after_the_config_is_read_speak_its_language(tmp_path, capsys):
     assert err.startswith("Errore: La mappatura") and str(tmp_path / "nomap.yaml") in err
 
 
+@pytest.mark.parametrize(
+    ("section", "flag", "start"),
+    [
+        ({"targets": {"revenu_target": 5}}, [], "Errore: "),  # an unknown key
+        ({"sla": {"min_acceptance_rate": 70}}, [], "Errore: "),  # a value out of range
+        ({"sla": {"min_acceptance_rate": 70}}, ["--lang", "en"], "Error: "),  # the flag wins
+    ],
+)
+def test_errors_in_the_config_itself_speak_its_language(tmp_path, capsys, section, flag, start):
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump(_raw(language="it", **section)), encoding="utf-8")
+    code = cli.main(["report", "--config", str(path), "--out", str(tmp_path / "run"), *flag])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(start), err
+    assert ("Chiave" in err) == (start == "Errore: ")
+
+
 def test_command_line_values_override_the_file(tmp_path):
     (tmp_path / "other").mkdir()
     path = tmp_path / "client.yaml"

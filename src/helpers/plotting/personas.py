@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from helpers.messages import t
+from helpers.messages import column_label, t, value_label
 from helpers.personas import PersonaClustering, scorecard_rates
 from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme, percent_axis
 from helpers.stages import reason_label
@@ -90,9 +90,11 @@ def plot_cluster_profile(result: PersonaClustering, lang: str = "en", top: int =
     """Heatmap of standardised differences from all leads: rows = the most telling attributes."""
     apply_theme()
     prof = result.profile.copy()
-    prof["name"] = np.where(
-        prof["level"].isna(), prof["feature"], prof["feature"] + " = " + prof["level"].astype(str)
-    )
+    prof["name"] = [
+        column_label(f, lang, heading=True)
+        + ("" if pd.isna(level) else f" = {value_label(f, level, lang)}")
+        for f, level in zip(prof["feature"], prof["level"], strict=True)
+    ]
     grid = prof.pivot_table(index="name", columns="cluster", values="score", aggfunc="first")
     order = grid.abs().max(axis=1).sort_values(ascending=False).index[:top]
     grid = grid.loc[order]
