@@ -79,7 +79,14 @@ def test_lang_on_the_command_line_sets_the_language_of_the_help(monkeypatch, cap
 @pytest.mark.parametrize(
     ("argv", "italian"),
     [
-        (["report", "--jobs", "abc"], "(--jobs non accetta 'abc')"),
+        (
+            ["report", "--jobs", "abc"],
+            "(--jobs deve essere un numero intero almeno pari a 1, non 'abc')",
+        ),
+        (
+            ["batch", "a.yaml", "--jobs", "0"],
+            "(--jobs deve essere un numero intero almeno pari a 1, non '0')",
+        ),
         (["validate"], "(manca: PERCORSO)"),
         (["report", "--bogus"], "(non riconosciuto: --bogus)"),
         (["report", "--lang", "fr"], "(--lang non accetta 'fr'; scegli tra 'en', 'it')"),

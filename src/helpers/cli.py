@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -40,6 +42,7 @@ _ARGPARSE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "invalid_choice",
         ),
         (r"argument (?P<name>\S+): expected (?:one|at least one) argument", "expects_value"),
+        (r"argument (?P<name>\S+): (?P<detail>.+)", "argument_detail"),  # the kit's own checks
     )
 )
 
@@ -90,8 +93,19 @@ class _Options:
         group.add_argument(*names, **kwargs)
 
 
-def _add_lang(p: _Options) -> None:
-    p.add_argument("--lang", choices=LANGUAGES, default=None, help=t("cli.help_lang"))
+def _add_lang(p: _Options, help_key: str = "cli.help_lang") -> None:
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help=t(help_key))
+
+
+def _at_least_one(text: str) -> int:
+    """A count of workers: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(t("cli.jobs_positive", value=text))
+    return value
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
@@ -120,7 +134,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help=t("cli.help_report_out"))
     _add_lang(p)
     p.add_argument("--only", nargs="+", default=None, help=t("cli.help_only"))
-    p.add_argument("--jobs", type=int, default=None, help=t("cli.help_jobs"))
+    p.add_argument("--jobs", type=_at_least_one, default=None, help=t("cli.help_jobs"))
     p.set_defaults(handler="helpers.runner:report_command")
 
 
@@ -129,9 +143,10 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "configs", nargs="+", metavar=t("cli.metavar_config"), help=t("cli.help_configs")
     )
-    p.add_argument("--jobs", type=int, default=1, help=t("cli.help_batch_jobs"))
+    p.add_argument("--jobs", type=_at_least_one, default=1, help=t("cli.help_batch_jobs"))
     p.add_argument("--out", default=None, help=t("cli.help_batch_out"))
     p.add_argument("--json", action="store_true", help=t("cli.help_batch_json"))
+    _add_lang(p, "cli.help_batch_lang")
     p.set_defaults(handler="helpers.runner:batch_command")
 
 
@@ -155,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     options = parser.add_argument_group(t("cli.options"))
     options.add_argument("-h", "--help", action="help", help=t("cli.help_help"))
+    options.add_argument(
+        "--lang", dest="top_lang", choices=LANGUAGES, default=None, help=t("cli.help_lang")
+    )
     options.add_argument(
         "--version", action="version", version=f"%(prog)s {__version__}", help=t("cli.help_version")
     )
@@ -193,16 +211,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
         return int(exc.code or 0)
+    if getattr(args, "lang", None) is None and getattr(args, "top_lang", None):
+        args.lang = args.top_lang  # ``smarketing --lang it report ...``
     if getattr(args, "lang", None):
         os.environ["SMARKETING_LANG"] = args.lang
+    main_thread = threading.current_thread() is threading.main_thread()
+    # a scheduler's stop (SIGTERM) is cleaned up like Ctrl-C; signals reach the main thread only
+    previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
         return int(_resolve(args.handler)(args))
     except KitError as exc:
         print(t("cli.error_prefix", exc.lang, message=exc.message()), file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print(t("cli.terminated"), file=sys.stderr)
+        return exitcodes.TERMINATED
     except KeyboardInterrupt:
         print(t("cli.interrupted"), file=sys.stderr)
         return exitcodes.INTERRUPTED
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's timeout, ``kill``, systemd): stops the command like Ctrl-C."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def run() -> None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.files import replace_atomically
 from helpers.messages import t
 
 RESULTS_FOLDER = "results"
@@ -72,12 +71,7 @@ def dumps(data: Any) -> str:
 
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to a temporary file in the same folder, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
+    return replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_results(run_dir: str | Path, notebook_name: str, data: Mapping[str, Any]) -> Path:

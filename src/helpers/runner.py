@@ -349,6 +349,15 @@ def failure_message(run: NotebookRun, lang: str) -> str:
     )
 
 
+def check_replaceable(folder: Path) -> None:
+    """Refuse (exit 2, before any work) a run folder that would replace something that is not
+    a report: a file, or a folder holding files but no ``manifest.json`` of an earlier run."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise KitError("report.out_unusable.file_in_the_way", path=str(folder))
+    if folder.is_dir() and not (folder / "manifest.json").is_file() and any(folder.iterdir()):
+        raise KitError("report.out_unusable.not_a_run", path=str(folder))
+
+
 def _replace_dir(stage: Path, target: Path) -> None:
     """Move ``stage`` to ``target`` by renames, replacing an older folder cleanly."""
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -443,6 +452,8 @@ def run_report(
         check_parameters(spec, all_params[spec.name])
 
     inputs = input_files(config)
+    for folder in (target, target.with_name(f"{target.name}.failed")):
+        check_replaceable(folder)
     stage = target.with_name(f".{target.name}.building-{os.getpid()}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -475,7 +486,13 @@ def run_report(
                 pool.submit(_execute, s, all_params[s.name], stage, config.cell_timeout, lang, say)
                 for s in specs
             ]
-            runs = [f.result() for f in futures]
+            try:
+                runs = [f.result() for f in futures]
+            except BaseException:  # Ctrl-C or SIGTERM: end the kernels so the threads end now
+                for future in futures:
+                    future.cancel()
+                stop_children()
+                raise
 
         failed = [r for r in runs if r.status != "ok"]
         if failed:
@@ -509,6 +526,21 @@ def run_report(
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def stop_children(grace: float = 10.0) -> None:
+    """Stop this process's child processes (the notebooks' kernels): terminate, then kill
+    those still alive after ``grace`` seconds."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    for child in alive:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
 
 
 def _release_memory() -> None:
@@ -560,11 +592,14 @@ class BatchItem:
 
     config: str
     client: str | None = None  # None until the config is read
-    status: str = "pending"  # ok | failed | unusable
-    exit_code: int = 0
+    status: str = "pending"  # ok | failed | unusable | interrupted
+    exit_code: int | None = 0  # None when the batch was stopped before the client ended
     run_dir: str | None = None  # None when no folder was written
     seconds: float = 0.0
     message: str = ""
+
+
+_RUNNING: dict[int, subprocess.Popen] = {}  # batch clients running now, by process id
 
 
 def _run_client(item: BatchItem, target: Path, jobs: int) -> BatchItem:
@@ -581,18 +616,50 @@ def _run_client(item: BatchItem, target: Path, jobs: int) -> BatchItem:
         str(jobs),
     ]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    item.status = "running"
+    with subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
+        _RUNNING[proc.pid] = proc
+        try:
+            _, stderr = proc.communicate()
+        finally:
+            _RUNNING.pop(proc.pid, None)
     item.seconds = round(time.perf_counter() - start, 2)
     item.exit_code = proc.returncode
     if proc.returncode == exitcodes.OK:
         item.status, item.run_dir = "ok", str(target)
+        return item
+    item.status = "unusable" if proc.returncode == exitcodes.UNUSABLE else "failed"
+    failed = target.with_name(f"{target.name}.failed")
+    item.run_dir = str(failed) if failed.is_dir() else None
+    if proc.returncode == exitcodes.UNUSABLE and (failed / "validation.txt").is_file():
+        item.message = t("report.batch_data_unusable", None, path=str(failed / "validation.txt"))
     else:
-        item.status = "unusable" if proc.returncode == exitcodes.UNUSABLE else "failed"
-        failed = target.with_name(f"{target.name}.failed")
-        item.run_dir = str(failed) if failed.is_dir() else None
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        lines = [ln for ln in stderr.splitlines() if ln.strip()]
         item.message = lines[0] if lines else ""
     return item
+
+
+def _stop_running() -> None:
+    """Stop the clients still running (each cleans up its half-built folder) and wait."""
+    for proc in list(_RUNNING.values()):
+        proc.terminate()
+    for proc in list(_RUNNING.values()):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=60)
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped part way: ``items`` says what each client got to."""
+
+    def __init__(self, items: list[BatchItem], cause: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.items, self.cause = items, cause
 
 
 def run_batch(
@@ -621,8 +688,18 @@ def run_batch(
         seen[target] = path
         planned.append((item, target))
     per_client = max(1, (os.cpu_count() or 1) // max(1, jobs))
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         list(pool.map(lambda p: _run_client(p[0], p[1], per_client), planned))
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: stop the clients, say what ran
+        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_running()
+        pool.shutdown(wait=True)
+        for item in items:
+            if item.status in ("pending", "running"):
+                item.status, item.exit_code = "interrupted", None
+        raise BatchInterrupted(items, stop) from None
+    pool.shutdown()
     return items
 
 
@@ -661,9 +738,17 @@ def render_batch_table(items: Sequence[BatchItem], lang: str | None = None) -> s
 
 def batch_command(args: argparse.Namespace) -> int:
     """``smarketing batch``: many clients, a table (or JSON) of outcomes, exit 0/2/3."""
-    items = run_batch(args.configs, out=args.out, jobs=args.jobs)
-    if args.json:
+    try:
+        items = run_batch(args.configs, out=args.out, jobs=args.jobs)
+    except BatchInterrupted as stop:  # what finished is still said, then the stop
+        _print_batch(stop.items, args.json)
+        raise stop.cause from None
+    _print_batch(items, args.json)
+    return batch_exit_code(items)
+
+
+def _print_batch(items: Sequence[BatchItem], as_json: bool) -> None:
+    if as_json:
         print(json.dumps([vars(i) for i in items], indent=2, sort_keys=True, ensure_ascii=False))
     else:
         print(render_batch_table(items))
-    return batch_exit_code(items)

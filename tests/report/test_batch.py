@@ -51,3 +51,24 @@ def test_all_configs_unusable_exits_2_with_a_table(tmp_path, capsys):
     assert header.split()[:2] == ["client", "status"] and "run folder" in header
     assert "targets.reps" in out and "missing.yaml" in out
     assert not (tmp_path / "runs").exists()
+
+
+def test_an_unusable_client_names_its_validation_file_and_the_table_speaks_the_language(
+    tmp_path, capsys
+):
+    nbs = tmp_path / "nbs"
+    tiny_notebook(nbs, "00_first")
+    empty = write_client(tmp_path, "Empty Co", nbs)
+    (empty.parent / "data" / "leads.csv").write_text("", encoding="utf-8")
+    out = tmp_path / "runs"
+    code = cli.main(["batch", str(empty), "--out", str(out), "--lang", "it"])
+    table = capsys.readouterr().out
+    assert code == 2
+    assert "input non utilizzabile" in table and "esito" in table.splitlines()[0]
+    assert str(out / "empty-co.failed" / "validation.txt") in table
+    assert "Segue il rapporto" not in table  # nothing follows in a table
+
+
+def test_jobs_must_be_at_least_one(capsys):
+    assert cli.main(["batch", "a.yaml", "--jobs", "0"]) == 2
+    assert "--jobs" in capsys.readouterr().err

@@ -223,3 +223,53 @@ def test_an_output_folder_that_cannot_be_made_is_exit_2_in_plain_words(tmp_path,
     reason = {"en": "a file with that name", "it": "c'è già un file con quel nome"}[lang]
     assert reason in message
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "in the way"
+
+
+def test_an_out_folder_holding_other_files_is_refused_before_any_work(tmp_path, tiny_notebooks):
+    config = write_client(tmp_path, "Careful", tiny_notebooks)
+    mine = tmp_path / "mydocs"
+    mine.mkdir()
+    (mine / "important.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(KitError) as info:
+        report_command(report_args(config, mine))
+    assert info.value.key == "report.out_unusable.not_a_run" and info.value.exit_code == 2
+    assert (mine / "important.txt").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    afile = tmp_path / "afile"
+    afile.write_text("in the way", encoding="utf-8")
+    with pytest.raises(KitError) as info:
+        report_command(report_args(config, afile))
+    assert info.value.key == "report.out_unusable.file_in_the_way"
+    assert afile.read_text(encoding="utf-8") == "in the way"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with capture_stdout():
+        assert report_command(report_args(config, empty)) == 0  # an empty folder is fine
+        assert report_command(report_args(config, empty)) == 0  # and so is an earlier report
+
+
+def test_sigterm_stops_a_report_cleanly_with_exit_143(tmp_path, tiny_notebooks):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    slow = make_notebook(
+        tiny_notebooks / "09_slow.ipynb", COMMON_PARAMS, "import time\ntime.sleep(60)"
+    )
+    config = write_client(tmp_path, "Slow", slow.parent)
+    out = tmp_path / "runs" / "slow"
+    cmd = [sys.executable, "-m", "helpers.cli", "report", "--config", str(config),
+           "--out", str(out), "--only", "09_slow"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(
+        (p / "notebooks").exists() for p in (tmp_path / "runs").glob(".slow.building-*")
+    ):
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "SIGTERM" in err and "Traceback" not in err
+    assert list((tmp_path / "runs").iterdir()) == []  # no half-built folder left

@@ -7,8 +7,6 @@ half-written table.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,21 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from helpers.files import replace_atomically
 from helpers.model import LEAD_KEY, TABLES, CrmData, with_lead_keys
 from helpers.stages import stage_model_from_dict
 
 STAGE_MODEL_FILE = "stage_model.yaml"
-
-
-def _write_atomic(folder: Path, name: str, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, folder / name)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def save_canonical(crm: CrmData, folder: str | Path) -> None:
@@ -43,13 +31,13 @@ def save_canonical(crm: CrmData, folder: str | Path) -> None:
     present = crm.tables()
     for name, df in present.items():
         table = pa.Table.from_pandas(df, preserve_index=False)
-        _write_atomic(folder, f"{name}.parquet", lambda p, t=table: pq.write_table(t, p))
+        replace_atomically(folder / f"{name}.parquet", lambda p, t=table: pq.write_table(t, p))
     for name in TABLES:  # a table dropped since an earlier save must not come back
         stale = folder / f"{name}.parquet"
         if name not in present and stale.exists():
             stale.unlink()
     text = yaml.safe_dump(crm.stage_model.to_dict(), sort_keys=False, allow_unicode=True)
-    _write_atomic(folder, STAGE_MODEL_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    replace_atomically(folder / STAGE_MODEL_FILE, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def load_canonical(folder: str | Path) -> CrmData:

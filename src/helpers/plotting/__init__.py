@@ -21,6 +21,8 @@ matplotlib.use("Agg") if not matplotlib.get_backend().lower().startswith("module
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from helpers.files import replace_atomically  # noqa: E402
+
 # Colour-blind safe palette; sales and marketing keep the same colour everywhere.
 PALETTE: list[str] = sns.color_palette("colorblind").as_hex()
 TEAM_COLOURS: dict[str, str] = {"marketing": PALETTE[0], "sales": PALETTE[1]}
@@ -57,12 +59,7 @@ def new_figure(width: float = 8, height: float = 4.5) -> tuple[plt.Figure, plt.A
 
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     """Write ``fig`` as PNG (written aside, then moved into place) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, format="png")
-    tmp.replace(path)
-    return path
+    return replace_atomically(path, lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def percent_axis(axis: matplotlib.axis.Axis, lang: str) -> None:
