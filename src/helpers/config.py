@@ -384,9 +384,11 @@ def config_from_args(
     try:
         return _parse_with_overrides(raw, base, source, data, mapping, lang, only)
     except KitError as exc:  # said in the language the command line or the config asks for
+        if only and isinstance(exc, ConfigError) and exc.config_key == "notebooks":
+            exc = KitError("report.bad_only", value=exc.values["value"], known=exc.values["known"])
         wanted = lang or raw.get("language")
         exc.lang = exc.lang or (wanted if wanted in LANGUAGES else None)
-        raise
+        raise exc from None
 
 
 def _parse_with_overrides(

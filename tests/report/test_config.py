@@ -244,3 +244,13 @@ def test_sla_terms_follow_the_parameters():
     assert uneven.mql_per_rep_per_month == 12  # rounded up, as the plan's per-rep figure
     assert (terms.first_touch_hours, terms.decision_hours, terms.business_hours) == (4, 24, True)
     assert (terms.open_hour, terms.close_hour, terms.timezone) == (8, 17, "Europe/Rome")
+
+
+def test_an_unknown_notebook_given_with_only_names_the_flag(tmp_path):
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump(_raw(language="it")), encoding="utf-8")
+    with pytest.raises(KitError) as info:
+        config_from_args(path, only=["nosuch"])
+    assert info.value.key == "report.bad_only" and info.value.exit_code == 2
+    assert info.value.message().startswith("--only indica") and "nosuch" in info.value.message()
+
