@@ -33,6 +33,12 @@ def test_cluster_profile_heatmap():
     cols = [tk.get_text() for tk in ax.get_xticklabels()]
     assert cols == [t("personas.plot_profile_cluster", "it", cluster=c) for c in (1, 2, 3)]
     assert len(ax.get_yticklabels()) == 5
+    cells = [text.get_text() for text in ax.texts]
+    assert cells and all("." not in c for c in cells) and any("," in c for c in cells)  # 1,2
+    bar = [tk.get_text() for tk in fig.axes[1].get_yticklabels() if tk.get_text()]
+    assert bar and all("." not in b and "\u2212" not in b for b in bar)  # -0,5, not −0.5
+    rows = [tk.get_text() for tk in ax.get_yticklabels()]
+    assert not any("_" in r for r in rows)  # attributes named in words
     plt.close(fig)
 
 

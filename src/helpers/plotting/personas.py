@@ -13,7 +13,8 @@ import seaborn as sns
 
 from helpers.messages import column_label, t, value_label
 from helpers.personas import PersonaClustering, scorecard_rates
-from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme, percent_axis
+from helpers.plotting import PALETTE, TEAM_COLOURS, apply_theme, number_axis, percent_axis
+from helpers.results import fmt_number
 from helpers.stages import reason_label
 
 
@@ -109,11 +110,14 @@ def plot_cluster_profile(result: PersonaClustering, lang: str = "en", top: int =
             center=0,
             vmin=-lim,
             vmax=lim,
-            annot=True,
-            fmt=".1f",
+            annot=grid.map(lambda v: "" if pd.isna(v) else fmt_number(v, lang, 1)).to_numpy(),
+            fmt="",
             ax=ax,
             cbar_kws={"label": t("personas.plot_profile_score", lang)},
         )
+    colourbar = ax.collections[0].colorbar
+    if colourbar is not None:  # its numbers written the way readers of ``lang`` write them
+        number_axis(colourbar.ax.yaxis, lang)
     ax.set_ylabel("")
     ax.set_title(t("personas.plot_profile_title", lang))
     return fig
