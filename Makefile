@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements/lock.txt
 
-.PHONY: setup report test lint lab app handouts participants bench lock clean
+.PHONY: setup report test lint lab app handouts participants playbook-it bench lock clean
 
 setup: $(STAMP)
 
@@ -37,8 +37,14 @@ app: $(STAMP)
 handouts: $(STAMP)
 	$(BIN)/python -m helpers.workshop.handouts --lang all --out build/handouts
 
+# Participant copies in every language: build/participants/en/ and build/participants/it/
 participants: $(STAMP)
-	$(BIN)/python -m helpers.workshop.participants
+	$(BIN)/python -m helpers.workshop.participants --lang all --out build/participants
+
+# The Italian facilitator notebooks (playbook/workshop/it/), rewritten from the English ones and
+# the message catalogue after either changes; commit them with the change.
+playbook-it: $(STAMP)
+	$(BIN)/python -m helpers.workshop.localise --lang it
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py

@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.messages import t
+from helpers.messages import LANGUAGES, t
+from helpers.workshop.localise import LANGUAGE_LINK, text_key
 from helpers.workshop.participants import (
     PLACEHOLDER_TAG,
     SOLUTION_TAG,
@@ -147,3 +148,33 @@ def test_italian_copies_of_the_playbook_set_lang_it(tmp_path):
         assert len(params) == 1, copy.name
         lines = [x for x in params[0].source.splitlines() if x.startswith("lang")]
         assert lines and all(x.split("#")[0].rstrip().endswith('= "it"') for x in lines), lines
+        # the parameters are explained in Italian too
+        assert t("workshop_notebooks.parameters.data_dir", "it") in params[0].source
+        # one language asked for: no link to copies that were not made
+        link = t(LANGUAGE_LINK, "en", path="").split("]")[0]
+        assert not [c for c in nb.cells if link in c.source], copy.name
+
+
+@pytest.mark.skipif(not any(WORKSHOP.glob("*.ipynb")), reason="no workshop notebooks yet")
+def test_make_participants_writes_every_language_in_its_own_words(tmp_path, capsys):
+    """``make participants``: build/participants/en/ and build/participants/it/."""
+    assert main(["--src", str(WORKSHOP), "--out", str(tmp_path), "--lang", "all"]) == 0
+    said = capsys.readouterr().out
+    for lang in LANGUAGES:
+        folder = tmp_path / lang
+        assert str(folder) in said
+        for source in sorted(WORKSHOP.glob("*.ipynb")):
+            keys = {c.get("id"): text_key(c) for c in nbformat.read(source, as_version=4).cells}
+            copy = nbformat.read(folder / source.name, as_version=4)
+            assert [c for c in copy.cells if PLACEHOLDER_TAG in c.metadata.get("tags", [])]
+            for cell in copy.cells:
+                if cell.cell_type != "markdown" or PLACEHOLDER_TAG in cell.metadata.get("tags", []):
+                    continue
+                key = keys[cell.get("id")]
+                if key == LANGUAGE_LINK:  # to the same notebook in the other language
+                    (other,) = [x for x in LANGUAGES if x != lang]
+                    path = f"../{other}/{source.name}"
+                    assert cell.source == t(LANGUAGE_LINK, other, path=path)
+                    assert (folder / path).is_file()
+                else:
+                    assert cell.source == t(key, lang), (lang, source.name, key)

@@ -2,49 +2,41 @@
 
 One source, two versions: the facilitator keeps the solved notebooks in ``playbook/workshop/``;
 participants get copies without outputs in which every cell tagged ``solution`` is replaced by
-an exercise placeholder (nbconvert preprocessors, so the two versions never drift)::
+an exercise placeholder (nbconvert preprocessors, so the two versions never drift). A copy is
+in one language throughout: its texts and code comments come from the message catalogue
+(:mod:`helpers.workshop.localise`) and its parameters cell sets ``lang``::
 
-    python -m helpers.workshop.participants --src playbook/workshop --out build/participants
+    python -m helpers.workshop.participants --lang it --out build/participants/it
+    python -m helpers.workshop.participants --lang all   # build/participants/en/ and .../it/
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor, Preprocessor
 from traitlets import Set, Unicode
 
+from helpers import exitcodes
 from helpers.messages import LANGUAGES, current_language, t
 from helpers.workshop import PROJECT_ROOT
+from helpers.workshop.localise import localised_notebook, set_language, source_problems
+
+__all__ = [
+    "PLACEHOLDER_TAG",
+    "SOLUTION_TAG",
+    "make_participant_copies",
+    "participant_notebook",
+    "set_language",
+]
 
 SOLUTION_TAG = "solution"
 PLACEHOLDER_TAG = "exercise-placeholder"
-PARAMETERS_TAG = "parameters"  # papermill's tag for the cell that declares the parameters
-# ``lang: str = "en"`` (annotation optional) at the start of a line; the comment after it stays
-_LANG_LINE = re.compile(
-    r"""^(?P<head>lang\s*(?::[^=\n]*)?=\s*)(?:"[^"\n]*"|'[^'\n]*')""", re.MULTILINE
-)
-
-
-def set_language(source: str, lang: str) -> str:
-    """``source`` of a parameters cell with its ``lang = "..."`` line set to ``lang``."""
-    return _LANG_LINE.sub(lambda m: f'{m["head"]}"{lang}"', source)
-
-
-class LanguageParameterPreprocessor(Preprocessor):
-    """Set ``lang`` in every cell tagged ``parameters``, so the copy runs in that language."""
-
-    lang = Unicode("en", help="Language the participant copy runs in.").tag(config=True)
-
-    def preprocess_cell(self, cell, resources, index):  # type: ignore[override]
-        if cell.cell_type == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
-            cell.source = set_language(cell.source, self.lang)
-        return cell, resources
+ALL_LANGUAGES = "all"  # --lang all: one folder per language, each linking to the others
 
 
 class SolutionPlaceholderPreprocessor(Preprocessor):
@@ -77,13 +69,15 @@ class SolutionPlaceholderPreprocessor(Preprocessor):
         return new
 
 
-def participant_notebook(nb: nbformat.NotebookNode, lang: str = "en") -> nbformat.NotebookNode:
-    """The participant version of one solved notebook: no outputs, solutions replaced, and
-    ``lang`` set to ``lang`` in the parameters cell."""
+def participant_notebook(
+    nb: nbformat.NotebookNode, lang: str = "en", links: Mapping[str, str] | None = None
+) -> nbformat.NotebookNode:
+    """The participant version of one solved notebook, in ``lang``: no outputs, solutions
+    replaced, texts and comments from the catalogue, ``lang`` set in the parameters cell.
+    ``links``: where this notebook's copies in other languages are (language -> path)."""
     resources: dict = {}
-    nb = nbformat.from_dict(nb)  # work on a copy
+    nb = localised_notebook(nb, lang, links)  # a copy
     nb, resources = ClearOutputPreprocessor().preprocess(nb, resources)
-    nb, resources = LanguageParameterPreprocessor(lang=lang).preprocess(nb, resources)
     nb, resources = SolutionPlaceholderPreprocessor(lang=lang).preprocess(nb, resources)
     nb, resources = ClearMetadataPreprocessor(
         preserve_cell_metadata_mask={"tags"},
@@ -93,10 +87,14 @@ def participant_notebook(nb: nbformat.NotebookNode, lang: str = "en") -> nbforma
 
 
 def make_participant_copies(
-    src_dir: str | Path, out_dir: str | Path, lang: str = "en"
+    src_dir: str | Path,
+    out_dir: str | Path,
+    lang: str = "en",
+    links: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the participant version of every notebook in ``src_dir`` into ``out_dir``.
 
+    ``links`` maps another language to its copies' folder, relative to ``out_dir`` (``../it``).
     Other files next to the notebooks are not copied; notebooks find the sample data from
     wherever they are (:func:`helpers.workshop.find_data_dir`). Returns the written paths.
     """
@@ -105,25 +103,51 @@ def make_participant_copies(
     written = []
     for source in sorted(src_dir.glob("*.ipynb")):
         nb = nbformat.read(source, as_version=4)
+        paths = {other: f"{folder}/{source.name}" for other, folder in (links or {}).items()}
         target = out_dir / source.name
         tmp = target.with_suffix(".tmp")
-        nbformat.write(participant_notebook(nb, lang), tmp)
+        nbformat.write(participant_notebook(nb, lang, paths), tmp)
         tmp.replace(target)
         written.append(target)
     return written
 
 
+def make_all_languages(src_dir: str | Path, out_dir: str | Path) -> dict[str, list[Path]]:
+    """Participant copies in every language, in ``out_dir/<lang>/``, each linking to the same
+    notebook in the other languages' folders."""
+    return {
+        lang: make_participant_copies(
+            src_dir,
+            Path(out_dir) / lang,
+            lang,
+            links={other: f"../{other}" for other in LANGUAGES if other != lang},
+        )
+        for lang in LANGUAGES
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m helpers.workshop.participants [--src] [--out] [--lang]``."""
+    """Command line: ``python -m helpers.workshop.participants [--src] [--out] [--lang]``;
+    ``--lang all`` writes one folder per language in ``--out``."""
     parser = argparse.ArgumentParser(prog="python -m helpers.workshop.participants")
     parser.add_argument("--src", default=str(PROJECT_ROOT / "playbook" / "workshop"))
     parser.add_argument("--out", default=str(PROJECT_ROOT / "build" / "participants"))
-    parser.add_argument("--lang", choices=LANGUAGES, default=None)
+    parser.add_argument("--lang", choices=(*LANGUAGES, ALL_LANGUAGES), default=None)
     args = parser.parse_args(argv)
+    say = current_language() if args.lang in (None, ALL_LANGUAGES) else args.lang
+    problems = source_problems(args.src, say)
+    if problems:  # a copy would lose the edited text or show it in English: write nothing
+        print("\n".join(problems), file=sys.stderr)
+        return exitcodes.UNUSABLE
+    if args.lang == ALL_LANGUAGES:
+        for lang, written in make_all_languages(args.src, args.out).items():
+            folder = Path(args.out) / lang
+            print(t("workshop.participants.written", say, count=len(written), folder=folder))
+        return exitcodes.OK
     lang = args.lang or current_language()
     written = make_participant_copies(args.src, args.out, lang)
     print(t("workshop.participants.written", lang, count=len(written), folder=args.out))
-    return 0
+    return exitcodes.OK
 
 
 if __name__ == "__main__":
