@@ -253,4 +253,3 @@ def test_an_unknown_notebook_given_with_only_names_the_flag(tmp_path):
         config_from_args(path, only=["nosuch"])
     assert info.value.key == "report.bad_only" and info.value.exit_code == 2
     assert info.value.message().startswith("--only indica") and "nosuch" in info.value.message()
-
