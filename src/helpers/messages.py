@@ -3,12 +3,19 @@
 Messages live in ``locales/<lang>/<domain>.yaml``; a key is ``<domain>.<name>``
 (``ingest.missing_column``). Placeholders use ``str.format`` syntax. A sentence about a count
 has a ``<name>_one`` variant for exactly one, picked by :func:`t_count`.
+
+A placeholder written ``{leads:number}`` is a quantity: a number passed for it is written the
+way readers of the language write numbers (``10,000`` / ``10.000``, as
+``helpers.results.fmt_number``), so a caller may pass ``len(frame)`` as it is; text passed for
+it (a number the caller already formatted) is left alone. Identifiers that happen to be
+numbers (a port, an exit code, a year) keep a plain ``{port}``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import string
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -66,8 +73,33 @@ def t(key: str, lang: str | None = None, /, **values: Any) -> str:
         raise MissingMessage(f"message {key!r} is missing in language {lang!r}") from None
     if not values:
         return text
-    text = text.format(**values)
+    text = _format(text, lang, values) if NUMBER_SPEC in text else text.format(**values)
     return _elide(text) if lang == "it" else text
+
+
+NUMBER_SPEC = ":number}"  # the format spec of a quantity placeholder: {leads:number}
+
+
+class _CatalogueFormatter(string.Formatter):
+    """``str.format`` plus the ``number`` spec: a quantity written for ``lang``."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec != "number":
+            return super().format_field(value, format_spec)
+        if isinstance(value, str) or value is None:  # already written for the reader
+            return "" if value is None else value
+        from helpers.results import fmt_number  # results imports this module
+
+        number = float(value)
+        return fmt_number(value, self.lang, 0 if number.is_integer() else 1)
+
+
+def _format(text: str, lang: str, values: dict[str, Any]) -> str:
+    return _CatalogueFormatter(lang).vformat(text, (), values)
 
 
 # Italian writes "l'83%", "dell'11%", "all'8": the article elides before a number read with a

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
+import pytest
 
+from helpers import exitcodes
 from helpers.cli import main
 from helpers.devtools.check_notebooks import notebook_problems
+from helpers.messages import LANGUAGES, t
 from helpers.workshop import app
+
+SMARKETING = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "smarketing"
 
 
 def test_the_app_notebook_is_clean_and_uses_the_widget():
@@ -63,3 +72,56 @@ def test_a_busy_port_is_a_clear_error_with_exit_code_2(capsys):
 
 def test_unknown_app_is_refused_by_the_parser():
     assert main(["app", "nothing"]) == 2
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_page_is_titled_and_tagged_in_the_rooms_language(tmp_path, lang):
+    copy = app.localised_notebook("sla", lang, tmp_path)
+    served = nbformat.read(copy, as_version=4)
+    original = nbformat.read(app.app_notebook("sla"), as_version=4)
+    # the template's <title> is the notebook's metadata title (else the file name, "sla_app")
+    assert served.metadata["title"] == t("workshop.app.title_sla", lang)
+    assert [c.source for c in served.cells] == [c.source for c in original.cells]
+    assert f"--HTMLExporter.language_code={lang}" in app.voila_argv(copy, 9123, lang=lang)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_voila_server_and_frees_the_port(tmp_path):
+    """``kill <pid>`` on ``smarketing app`` (SIGTERM, the parent only) must not leave Voila
+    behind holding the port: the next start would fail with "port already in use"."""
+    if not SMARKETING.is_file():
+        pytest.skip("the smarketing command is not installed in .venv (run make setup)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(SMARKETING), "app", "sla", "--port", str(port), "--lang", "it", "--no-browser"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, "the app exited early"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the app did not answer within 60 s"
+                time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)  # the smarketing process only, as `kill` does
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == exitcodes.TERMINATED
+        assert t("workshop.app.stopped", "it") in err
+        assert app.port_is_free(port), "Voila still holds the port"
+    finally:
+        if process.poll() is None or not app.port_is_free(port):
+            os.killpg(process.pid, signal.SIGKILL)  # the whole group: Voila and its kernels
+            process.wait(timeout=10)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,17 @@ def test_slider_moves_the_mql_target_to_the_helpers_value(sla_app, browser, arti
         target.wait_for(timeout=90_000)
         assert target.inner_text().strip() == str(before)
         assert t("workshop.sla.title", "it") in page.content()  # --lang it reached the kernel
+        # the page speaks the room's language: tab title and lang attribute
+        assert page.title() == t("workshop.app.title_sla", "it")
+        assert page.evaluate("document.documentElement.lang") == "it"
+        # every slider label is read whole, none cut off with an ellipsis
+        labels = page.eval_on_selector_all(
+            ".smk-sla .widget-slider .widget-label",
+            "els => els.map(e => [e.textContent, e.scrollWidth, e.clientWidth])",
+        )
+        assert len(labels) == len(fields(SlaInputs))
+        cut = [text for text, needed, shown in labels if needed > shown]
+        assert not cut, f"slider labels cut off: {cut}"
         page.screenshot(path=str(artifacts / "sla_app_before.png"))
 
         page.locator(".smk-reps .noUi-handle").first.focus()

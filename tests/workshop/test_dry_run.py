@@ -1,11 +1,13 @@
-"""A dry run of the half-day agenda: the workshop notebooks, run unattended on the sample company,
-write every take-home artefact the playbook promises (persona cards, the SLA to sign, the handoff
-action list, the measurement plan)."""
+"""A dry run of the half-day agenda, in Italian: the Italian facilitator notebooks
+(``playbook/workshop/it/``, which set ``lang = "it"`` themselves), run unattended on the sample
+company, write every take-home artefact the playbook promises (persona cards, the SLA to sign,
+the handoff action list, the measurement plan), and everything they show is in Italian."""
 
 from __future__ import annotations
 
 import os
 import re
+import string
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,13 +15,15 @@ import nbformat
 import pytest
 import yaml
 
-from helpers.messages import t
+from helpers.messages import catalogue, t
 from helpers.sla import SlaTerms
+from helpers.workshop.localise import LANGUAGE_LINK, text_key
 
-pytestmark = pytest.mark.slow
+# one group: the notebooks run once, on one worker (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workshop_dry_run")]
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKSHOP = ROOT / "playbook" / "workshop"
+WORKSHOP = ROOT / "playbook" / "workshop" / "it"
 HALF_DAY = (
     "04_live_survey_and_words.ipynb",
     "02_persona_builder.ipynb",
@@ -66,7 +70,8 @@ def takehome(sample_dir, tmp_path_factory) -> tuple[Path, Path]:
     os.environ.setdefault("MPLBACKEND", "Agg")
 
     def run(name: str) -> None:
-        parameters = {"lang": LANG, "data_dir": str(sample_dir), "out_dir": str(out)}
+        # no "lang": the Italian copies must speak Italian by themselves
+        parameters = {"data_dir": str(sample_dir), "out_dir": str(out)}
         if name.startswith("02_"):
             parameters["cards_file"] = str(cards)
         pm.execute_notebook(
@@ -99,11 +104,14 @@ def test_the_notebooks_ran_without_errors(takehome):
         assert not errors, (name, errors)
 
 
-def _shown(executed: Path, name: str) -> str:
-    """Everything a notebook showed: printed text and displayed HTML/plain text."""
+def _shown(executed: Path, name: str, markdown: bool = False) -> str:
+    """Everything a notebook showed: printed text and displayed HTML/plain text, and with
+    ``markdown`` its text cells too."""
     nb = nbformat.read(executed / name, as_version=4)
     parts = []
     for cell in nb.cells:
+        if markdown and cell.cell_type == "markdown" and text_key(cell) != LANGUAGE_LINK:
+            parts.append(cell.source)
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
                 parts.append(output.text)
@@ -172,3 +180,36 @@ def test_what_the_room_reads_is_translated_and_formatted(takehome):
     funnel_shown = _shown(executed, "03_funnel_explorer.ipynb")
     assert "same_as_whole" not in funnel_shown and "->" not in funnel_shown
     assert t("workshop.funnel.col_leak", LANG) in funnel_shown
+
+
+def _english_only_phrases() -> set[str]:
+    """Phrases of three words or more of the English catalogue that no Italian message has."""
+    italian = "\n".join(catalogue(LANG).values())
+    phrases = set()
+    for text in catalogue("en").values():
+        for literal, _, _, _ in string.Formatter().parse(text):
+            for piece in re.split(r"[\n|*#`]", literal or ""):
+                piece = piece.strip(" .,:;()-")
+                if len(piece.split()) >= 3 and piece not in italian:
+                    phrases.add(piece)
+    return phrases
+
+
+def test_the_italian_notebooks_speak_italian_by_themselves(takehome):
+    _, executed = takehome
+    english = _english_only_phrases()
+    for name in HALF_DAY:
+        nb = nbformat.read(executed / name, as_version=4)
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert re.search(r'^lang: str = "it"', params[0].source, re.M), name
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert injected and "lang" not in injected[0].source, name
+        for cell in nb.cells:
+            key = text_key(cell)
+            if cell.cell_type == "markdown" and key != LANGUAGE_LINK:
+                assert key and cell.source == t(key, LANG), (name, cell.get("id"))
+        shown = _shown(executed, name, markdown=True)
+        assert not [phrase for phrase in english if phrase in shown], name
+        loaded = catalogue(LANG)["workshop.data_loaded"]  # "{leads} lead letti da {folder}."
+        words = max((lit for lit, *_ in string.Formatter().parse(loaded)), key=len)
+        assert words.strip() and words in shown, name

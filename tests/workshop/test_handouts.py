@@ -10,10 +10,14 @@ import pytest
 
 from helpers.assessment import load_instrument
 from helpers.messages import LANGUAGES, t
-from helpers.personas import card_from_dict
+from helpers.personas import card_from_dict, load_persona_cards
+from helpers.results import fmt_number
 from helpers.sla import SlaTerms, sla_document
 from helpers.workshop.handouts import (
+    DEFAULT_CONFIG,
     HANDOUTS,
+    PERSONA_CARDS_YAML,
+    ResponseBasis,
     baseline_metrics,
     handoff_actions,
     handout_title,
@@ -21,6 +25,7 @@ from helpers.workshop.handouts import (
     measurement_plan,
     persona_cards_html,
     persona_cards_markdown,
+    report_sla_terms,
     save_persona_cards,
     sla_takehome,
     write_takehome,
@@ -137,11 +142,17 @@ def test_measurement_plan_says_what_is_not_measured_yet():
     assert t("workshop.takehome.plan_note", "it") in text
 
 
-def test_baseline_from_the_synthetic_company_matches_the_helpers():
-    from helpers import funnel
+@pytest.fixture(scope="module")
+def synthetic_crm():
     from helpers.sample import generate
 
-    crm = generate(1500, seed=3).to_crm()
+    return generate(1500, seed=3).to_crm()
+
+
+def test_baseline_from_the_synthetic_company_matches_the_helpers(synthetic_crm):
+    from helpers import funnel
+
+    crm = synthetic_crm
     baseline = baseline_metrics(crm).set_index("metric")
     expected = funnel.cohort_conversion(
         crm.stage_history, crm.stage_model, "mql", "sql", period=None
@@ -152,7 +163,7 @@ def test_baseline_from_the_synthetic_company_matches_the_helpers():
         < expected["rate"]
         < baseline.loc["mql_to_sql", "ci_high"]
     )
-    handoff = funnel.handoff_metrics(crm)
+    handoff = funnel.handoff_metrics(crm, sla=report_sla_terms())
     assert baseline.loc["acceptance", "value"] == pytest.approx(handoff.acceptance_rate)
     assert baseline.loc["response", "value"] == pytest.approx(handoff.response_hours["median"])
     assert pd.isna(baseline.loc["alignment", "value"])
@@ -191,7 +202,113 @@ def test_persona_take_home_holds_only_the_rooms_cards(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing to take home, no file
     card = card_from_dict({**CARD, "name": "Finance Filippo"})
     message = save_persona_cards(tmp_path, [card], "it")
-    assert message == t("workshop.persona.added", "it", count="1")
+    assert message.startswith(t("workshop.persona.added", "it", count="1"))
     page = (tmp_path / "persona_cards.html").read_text(encoding="utf-8")
     assert page.count('class="persona-card"') == 1 and "Finance Filippo" in page
     assert (tmp_path / "persona_cards.md").read_text(encoding="utf-8").count("### ") == 1
+
+
+TRICKY_CARDS = [
+    {
+        "name": "Operations Olivia",
+        "role": "Head of operations: 200-person manufacturer",
+        "summary": "Wants fewer spreadsheets; fewer surprises.",
+        "goals": ["Cut order errors; and returns", "yes", "100"],
+        "challenges": ["Legacy ERP | no IT team", "2024-01-01"],
+        "objections": ['"We tried software before" - nobody used it', "null"],
+        "where_they_learn": ["Fiere di settore è già", "# not a comment"],
+        "decision_criteria": [],
+        "buying_triggers": ["A customer lost: late delivery"],
+    },
+    {
+        "name": "Finance Filippo",
+        "role": "CFO",
+        "goals": [],
+        "challenges": [],
+        "objections": [],
+        "where_they_learn": [],
+        "decision_criteria": ["Contract flexibility"],
+        "buying_triggers": [],
+    },
+]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_persona_take_home_yaml_reads_back_into_the_same_cards(tmp_path, lang):
+    """The report's ``personas:`` setting needs YAML or CSV: the take-home writes the YAML that
+    ``load_persona_cards`` reads, every item kept as the room wrote it (a ';' stays inside)."""
+    cards = [card_from_dict(c, i) for i, c in enumerate(TRICKY_CARDS, start=1)]
+    message = save_persona_cards(tmp_path, cards, lang)
+    path = tmp_path / PERSONA_CARDS_YAML
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "persona_cards.html",
+        "persona_cards.md",
+        PERSONA_CARDS_YAML,
+    ]
+    assert load_persona_cards(path) == cards
+    # the room is told where the file is and what to do with it, in its language
+    assert t("workshop.persona.yaml_written", lang, path=str(path.resolve())) in message
+    text = path.read_text(encoding="utf-8")
+    comment = t("workshop.takehome.persona_yaml_comment", lang).splitlines()[0]
+    assert text.startswith(f"# {comment}\n") and "\npersonas:\n" in text
+
+
+def test_the_playbook_and_the_report_point_at_the_persona_yaml():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for page in ("README.md", "README.it.md", "facilitator-guide.md", "facilitator-guide.it.md"):
+        assert PERSONA_CARDS_YAML in (root / "playbook" / page).read_text(encoding="utf-8"), page
+    for lang in LANGUAGES:
+        assert PERSONA_CARDS_YAML in t("notebooks.personas.no_cards", lang)
+
+
+def test_report_sla_terms_are_the_client_configs_business_hours(tmp_path):
+    terms = report_sla_terms()  # the bundled sample's config, as `smarketing report` runs it
+    assert DEFAULT_CONFIG.is_file()
+    assert terms.business_hours
+    assert (terms.timezone, terms.open_hour, terms.close_hour, terms.holiday_country) == (
+        "Europe/Rome",
+        9,
+        18,
+        "IT",
+    )
+    assert report_sla_terms(DEFAULT_CONFIG.parent) == terms  # a data folder holding client.yaml
+    defaults = report_sla_terms(tmp_path)  # no config: the report's defaults
+    assert defaults.business_hours and defaults.timezone == "UTC"
+
+
+def test_plan_response_time_is_the_reports_figure_on_the_reports_basis(synthetic_crm):
+    """The report counts response time in the SLA's business hours (helpers.config.sla_terms ->
+    helpers.funnel.handoff_metrics); the plan must show that figure, not calendar hours."""
+    from helpers import funnel
+
+    crm = synthetic_crm
+    terms = report_sla_terms()
+    report = funnel.handoff_metrics(crm, sla=terms)
+    calendar = funnel.handoff_metrics(crm)
+    assert report.response_basis == "business"
+    assert report.response_hours["median"] != pytest.approx(calendar.response_hours["median"])
+    baseline = baseline_metrics(crm)
+    row = baseline.set_index("metric").loc["response"]
+    assert row["value"] == pytest.approx(report.response_hours["median"])
+    basis = row["basis"]
+    assert isinstance(basis, ResponseBasis) and basis.business_hours
+    assert (basis.touched, basis.mqls) == (report.response_hours["n"], report.mql_handed_over)
+    for lang in LANGUAGES:
+        plan = measurement_plan(baseline, lang)
+        unit = t("workshop.takehome.response_unit_business", lang)
+        name = t("workshop.takehome.metric_response", lang, unit=unit)
+        value = fmt_number(report.response_hours["median"], lang, 1)
+        assert f"| {name} | {value} |" in plan
+        assert basis.sentence(lang) in plan
+        assert "Europe/Rome" in basis.sentence(lang) and "09:00" in basis.sentence(lang)
+        assert fmt_number(basis.touched, lang) in basis.sentence(lang)
+    # calendar hours, when the terms say so, are named as such
+    calendar_plan = measurement_plan(
+        baseline_metrics(crm, sla=SlaTerms(mql_per_month=0, business_hours=False)), "en"
+    )
+    assert "(calendar hours) | " + fmt_number(calendar.response_hours["median"], "en", 1) in (
+        calendar_plan
+    )
+    assert "calendar hours (nights and weekends included)" in calendar_plan

@@ -483,16 +483,30 @@ SLA_CONTROLS: dict[str, tuple[str, float, float, float, str]] = {
 }
 
 
+# room for the slider labels: the longest (Italian "Tentativi/mese per venditore") fits on one
+# line; a longer one wraps (SLIDER_CSS) instead of being cut off with an ellipsis
+SLIDER_LABEL_WIDTH = "15em"
+SLIDER_WIDTH = "36em"
+SLIDER_CSS = (
+    "<style>.smk-sla .widget-slider .widget-label { white-space: normal; overflow: visible;"
+    " text-overflow: clip; line-height: 1.2; height: auto; }"
+    " .smk-sla .widget-slider { height: auto; min-height: var(--jp-widgets-inline-height);"
+    " align-items: center; }</style>"
+)
+
+
 def _slider(name: str, value: float, lang: str) -> W.Widget:
     kind, lo, hi, step, fmt = SLA_CONTROLS[name]
     if lang != "en":  # the readout cannot follow the language: no "1,000" an Italian reads as 1
         fmt = fmt.replace(",", "")
+    label = t(f"workshop.sla.{name}", lang)
     common = {
-        "description": t(f"workshop.sla.{name}", lang),
+        "description": label,
+        "tooltip": label,
         "continuous_update": False,
         "readout_format": fmt,
-        "style": {"description_width": "11em"},
-        "layout": W.Layout(width="32em"),
+        "style": {"description_width": SLIDER_LABEL_WIDTH},
+        "layout": W.Layout(width=SLIDER_WIDTH),
     }
     if kind == "int":
         slider = W.IntSlider(value=int(value), min=int(lo), max=int(hi), step=int(step), **common)
@@ -536,7 +550,7 @@ def sla_calculator(lang: str = "en", inputs: SlaInputs | None = None) -> Tool:
         ("reps", "attempts_per_lead", "attempts_per_rep_per_month"),
     )
     header = W.HTML(
-        f"<h3>{_esc(t('workshop.sla.title', lang))}</h3>"
+        SLIDER_CSS + f"<h3>{_esc(t('workshop.sla.title', lang))}</h3>"
         f"<p>{_esc(t('workshop.sla.intro', lang))}</p>"
     )
     columns = W.HBox([W.VBox([controls[n] for n in group]) for group in groups[:2]])
