@@ -28,7 +28,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import t, t_count
-from helpers.model import CrmData, lead_codes
+from helpers.model import CrmData, event_span, lead_codes
 from helpers.results import fmt_number, fmt_pct
 from helpers.stages import StageModel, stage_label
 
@@ -40,6 +40,7 @@ __all__ = [
     "PipelineCoverage",
     "ResponseEffect",
     "SalesVelocity",
+    "StageNotRecordedError",
     "bottlenecks",
     "business_hours_between",
     "cohort_conversion",
@@ -48,8 +49,10 @@ __all__ = [
     "funnel_summary",
     "handoff_metrics",
     "holiday_dates",
+    "open_deals",
     "pipeline_coverage",
     "reach_times",
+    "recorded_stages",
     "response_time_effect",
     "response_times",
     "sales_velocity",
@@ -100,12 +103,12 @@ def _ts(value: Any) -> pd.Timestamp:
 
 
 def _as_of(as_of: Any, *frames_cols: tuple[pd.DataFrame | None, str]) -> pd.Timestamp:
-    """``as_of`` as a UTC timestamp; by default the latest timestamp seen in the data."""
+    """``as_of`` as a UTC timestamp; by default the latest timestamp seen in the data that is
+    not in the future (:func:`helpers.model.event_span`), else now."""
     if as_of is not None:
         return _ts(as_of)
-    latest = [df[col].max() for df, col in frames_cols if df is not None and col in df and len(df)]
-    latest = [x for x in latest if pd.notna(x)]
-    return max(latest) if latest else pd.Timestamp.now(tz="UTC")
+    latest = event_span(df[col] for df, col in frames_cols if df is not None and col in df)[1]
+    return latest if latest is not None else pd.Timestamp.now(tz="UTC")
 
 
 def _stage_key(model: StageModel, stage_or_role: str) -> str:
@@ -121,16 +124,19 @@ def _stage_key(model: StageModel, stage_or_role: str) -> str:
 HANDOFF_ROLES: tuple[str, ...] = ("mql", "sal", "sql", "opportunity", "won")
 
 
-def conversion_span(model: StageModel) -> tuple[str, str]:
+def conversion_span(model: StageModel, recorded: Sequence[str] | None = None) -> tuple[str, str]:
     """The stage keys a conversion analysis should follow on this model: from MQL (else the
     first funnel stage) to SQL, else won, else the last funnel stage.
 
     A model with fewer stages (an export that records only MQLs and won deals) still gets its
-    end-to-end conversion instead of a lookup of a role it does not have.
+    end-to-end conversion instead of a lookup of a role it does not have. With ``recorded``
+    (:func:`recorded_stages`) only the stages the data records count: a Salesforce leads report
+    with no MQL date is followed from its first stage.
     """
+    stages = [s for s in model.funnel if recorded is None or s in recorded] or [model.funnel[0]]
     src = model.role("mql")
-    src = src if src in model.funnel else model.funnel[0]
-    after = model.funnel[model.funnel.index(src) + 1 :]
+    src = src if src in stages else stages[0]
+    after = stages[stages.index(src) + 1 :]
     for role in ("sql", "won"):
         key = model.role(role)
         if key in after:
@@ -140,9 +146,33 @@ def conversion_span(model: StageModel) -> tuple[str, str]:
     return src, after[-1]
 
 
-def unrecorded_steps(model: StageModel, roles: Sequence[str] = HANDOFF_ROLES) -> list[str]:
-    """The handoff roles (``roles``, in order) that no funnel stage of ``model`` plays."""
-    return [r for r in roles if model.role(r) not in model.funnel]
+def unrecorded_steps(
+    model: StageModel, roles: Sequence[str] = HANDOFF_ROLES, recorded: Sequence[str] | None = None
+) -> list[str]:
+    """The handoff roles (``roles``, in order) that no funnel stage of ``model`` plays or, with
+    ``recorded`` (:func:`recorded_stages`), that no stage the data records plays."""
+    stages = [s for s in model.funnel if recorded is None or s in recorded]
+    return [r for r in roles if model.role(r) not in stages]
+
+
+class StageNotRecordedError(MissingTableError):
+    """An analysis needs a funnel stage the data never records (no lead has an entry for it).
+
+    The reach rule would fill such a stage from the later ones and report an invented handoff
+    (100% passed, 0 days, 0 lost), so the analysis stops and says the stage is not recorded.
+    Like a missing column, the data lacks what the analysis needs (``table`` names
+    ``stage_history.<stage>``).
+    """
+
+    def __init__(self, stage: str, model: StageModel) -> None:
+        super().__init__(f"stage_history.{stage}", "funnel")
+        self.key, self.values = "funnel.not_recorded", {"stage": stage}
+        self.stage = stage
+        self.model = model
+
+    def message(self, lang: str | None = None) -> str:
+        lang = lang or self.lang
+        return t(self.key, lang, stage=stage_label(self.stage, lang, self.model))
 
 
 def _need_columns(df: pd.DataFrame, cols: Sequence[str], table: str, analysis: str) -> None:
@@ -163,6 +193,7 @@ class _Reach:
     row_lead: np.ndarray  # per history row: its lead's row in ``ids`` (-1 when missing)
     row_stage: np.ndarray  # per history row: position in ``model.stages`` (-1 when unknown)
     row_time: np.ndarray  # per history row: entered_at
+    recorded: np.ndarray  # per funnel stage: whether the data records it (see ``_reach``)
     lead_rows: np.ndarray | None = None  # per row of ``leads`` (when given): its row in ``ids``
     act_rows: np.ndarray | None = None  # per row of ``activities`` (when given): same
 
@@ -170,6 +201,21 @@ class _Reach:
     def ids(self) -> pd.Index:
         """The lead id of each row (built on first use)."""
         return self.labels()
+
+    def column(self, model: StageModel, stage: str) -> int:
+        """The position of funnel stage ``stage``; :class:`StageNotRecordedError` when the data
+        does not record it."""
+        j = model.funnel.index(stage)
+        if not self.recorded[j]:
+            raise StageNotRecordedError(stage, model)
+        return j
+
+    def role_column(self, model: StageModel, role: str) -> int | None:
+        """The position of the funnel stage playing ``role``; None when the model has no such
+        stage or the data does not record it."""
+        key = model.role(role)
+        j = model.funnel.index(key) if key in model.funnel else None
+        return j if j is not None and self.recorded[j] else None
 
     def times(self, values: np.ndarray) -> pd.Series:
         """Integer times back to a UTC timestamp column (NaT for never)."""
@@ -187,9 +233,15 @@ def _reach(
 ) -> _Reach:
     """Factorise lead ids of the history (and of ``leads`` / ``activities``) once, together.
 
-    With ``leads`` and ``created_at_top``, a lead with no entry at the top funnel stage reaches
-    it when created; without ``created_at_top`` the leads only share the factorisation (their
-    rows in ``ids`` are ``lead_rows``), so segments attach without hashing the ids again.
+    With ``leads`` and ``created_at_top``, a lead with no entry at the top stage reaches it when
+    created; without ``created_at_top`` the leads only share the factorisation (their rows in
+    ``ids`` are ``lead_rows``), so segments attach without hashing the ids again.
+
+    A funnel stage is *recorded* when at least one lead has an entry for it; with ``leads`` and
+    ``created_at_top`` the top stage is recorded by the leads table. The top stage is the one
+    playing the lead role (the first funnel stage when none does), or an earlier stage the
+    history records: HubSpot's "subscriber" comes before "lead" but most exports have no date
+    for it.
     """
     _need_columns(stage_history, ("lead_id", "stage", "entered_at"), "stage_history", "funnel")
     n_funnel = len(model.funnel)
@@ -203,31 +255,61 @@ def _reach(
     first = np.full((n_leads, n_funnel), _BIG, dtype="int64")
     sel = (row_stage >= 0) & (row_stage < n_funnel) & (row_lead >= 0)
     np.minimum.at(first, (row_lead[sel], row_stage[sel]), row_time[sel])
+    recorded = np.zeros(n_funnel, dtype=bool)
+    recorded[np.unique(row_stage[sel])] = True
     if lead_rows is not None and created_at_top:  # no entry at the top stage: reached when created
-        top = first[lead_rows, 0]
-        first[lead_rows, 0] = np.where(top == _BIG, _utc_int(leads["created_at"]), top)
+        lead_role = model.role("lead")  # the top: the lead role's stage or an earlier recorded one
+        j = model.funnel.index(lead_role) if lead_role in model.funnel else 0
+        j = min(j, int(np.argmax(recorded))) if recorded.any() else j
+        top = first[lead_rows, j]
+        first[lead_rows, j] = np.where(top == _BIG, _utc_int(leads["created_at"]), top)
+        recorded[j] = True
     reached = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]  # earliest later entry
     np.copyto(reached, first, where=first != _BIG)  # a stage's own entry when it has one
     return _Reach(
-        n_leads, labels, first, reached, row_lead, row_stage, row_time, lead_rows, act_rows
+        n_leads,
+        labels,
+        first,
+        reached,
+        row_lead,
+        row_stage,
+        row_time,
+        recorded,
+        lead_rows,
+        act_rows,
     )
 
 
 def reach_times(
     stage_history: pd.DataFrame, model: StageModel, *, leads: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """One row per lead (index ``lead_id``), one column per funnel stage: when it was reached.
+    """One row per lead (index ``lead_id``), one column per funnel stage the data records
+    (:func:`recorded_stages`): when it was reached.
 
     A stage is reached at its first entry or, when skipped, at the first entry of any later
-    funnel stage (NaT when never reached). With ``leads``, every lead reaches the first funnel
-    stage at ``created_at`` at the latest, so leads with no history still count at the top.
+    funnel stage (NaT when never reached). With ``leads``, every lead reaches the top stage at
+    ``created_at`` at the latest, so leads with no history still count at the top.
     """
     r = _reach(stage_history, model, leads)
     out = pd.DataFrame(
-        {s: r.times(r.reached[:, i]).array for i, s in enumerate(model.funnel)},
+        {s: r.times(r.reached[:, i]).array for i, s in enumerate(model.funnel) if r.recorded[i]},
         index=r.ids,
     )
     return out
+
+
+def recorded_stages(
+    stage_history: pd.DataFrame, model: StageModel, leads: pd.DataFrame | None = None
+) -> tuple[str, ...]:
+    """The funnel stages the data records, in funnel order: those at least one lead has an entry
+    for and, with ``leads``, the top stage every lead enters when created.
+
+    A stage with no entry at all is one the export never records (a Salesforce leads report has
+    no MQL date): the reach rule would count it as passed by every lead that went further, so
+    the analyses that need it raise :class:`StageNotRecordedError` instead.
+    """
+    r = _reach(stage_history, model, leads)
+    return tuple(s for s, ok in zip(model.funnel, r.recorded, strict=True) if ok)
 
 
 def stages_reached(
@@ -360,16 +442,16 @@ def cohort_conversion(
     ``within_days`` also ``n_mature`` (leads whose window has fully elapsed by ``as_of``),
     ``converted_within`` and ``within_rate`` / ``within_ci_*`` computed on mature leads only.
     Stages may be given as keys or roles; ``entered_between=(start, end)`` keeps only leads
-    that entered ``from_stage`` in that interval (inclusive).
+    that entered ``from_stage`` in that interval (inclusive). With ``leads``, every lead enters
+    the top stage when created (as in :func:`funnel_summary`). A stage the data does not record
+    raises :class:`StageNotRecordedError`.
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
     keys = _as_list(by)
-    segments = [k for k in keys if k not in ("cohort", "period")]
-    shared = leads if segments and leads is not None else None
-    r = _reach(stage_history, model, shared, created_at_top=False)
+    r = _reach(stage_history, model, leads)
     when = _as_of(as_of, (stage_history, "entered_at"))
-    start = r.reached[:, model.funnel.index(src)]
-    end = r.reached[:, model.funnel.index(dst)]
+    start = r.reached[:, r.column(model, src)]
+    end = r.reached[:, r.column(model, dst)]
     keep = (start != _BIG) & (start <= _ts_int(when))
     if entered_between is not None:
         lo, hi = (_ts_int(_ts(x)) for x in entered_between)
@@ -384,10 +466,9 @@ def cohort_conversion(
         codes, uniques = pd.factorize(months, sort=True)
         frame["cohort"] = pd.Categorical.from_codes(codes, categories=uniques.astype("str"))
         keys = ["cohort", *[k for k in keys if k not in ("cohort", "period")]]
-    positions = _lead_positions(r, rows, len(shared)) if shared is not None else None
-    frame = _attach_segments(
-        frame, [k for k in keys if k != "cohort"], leads, "cohort_conversion", positions
-    )
+    segments = [k for k in keys if k != "cohort"]
+    positions = _lead_positions(r, rows, len(leads)) if segments and leads is not None else None
+    frame = _attach_segments(frame, segments, leads, "cohort_conversion", positions)
     aggs: dict[str, tuple[str, str]] = {
         "n": ("converted", "size"),
         "converted": ("converted", "sum"),
@@ -427,23 +508,24 @@ def _durations(
     Leads that converted by ``as_of`` are events at their conversion time. Every other lead is
     censored at ``as_of``: open leads because they may still convert, and leads that left the
     funnel (lost, rejected) because they stay at risk without converting, which makes
-    ``1 - KM`` the cumulative share converted.
+    ``1 - KM`` the cumulative share converted. With ``leads``, every lead enters the top stage
+    when created.
     """
     src, dst = _stage_key(model, from_stage), _stage_key(model, to_stage)
-    shared = leads if by and leads is not None else None
-    r = _reach(stage_history, model, shared, created_at_top=False)
+    r = _reach(stage_history, model, leads)
     now = _ts_int(_as_of(as_of, (stage_history, "entered_at")))
-    start = r.reached[:, model.funnel.index(src)]
+    start = r.reached[:, r.column(model, src)]
+    end = r.reached[:, r.column(model, dst)]
     keep = (start != _BIG) & (start <= now)
     if entered_between is not None:
         lo, hi = (_ts_int(_ts(x)) for x in entered_between)
         keep &= (start >= lo) & (start <= hi)
     rows = np.flatnonzero(keep)
-    start, end = start[rows], r.reached[rows, model.funnel.index(dst)]
+    start, end = start[rows], end[rows]
     event = (end != _BIG) & (end <= now)
     days = np.maximum((np.where(event, end, now) - start) / 86_400e6, 0.0)
     frame = pd.DataFrame({"event": event, "days": days})
-    positions = _lead_positions(r, rows, len(shared)) if shared is not None else None
+    positions = _lead_positions(r, rows, len(leads)) if by and leads is not None else None
     return _attach_segments(frame, by, leads, "time_to_convert", positions)
 
 
@@ -565,18 +647,20 @@ def conversion_curve(
 
 
 def funnel_summary(crm: CrmData, *, as_of: Any = None) -> pd.DataFrame:
-    """Leads reaching each funnel stage, step conversion and conversion from the top.
+    """Leads reaching each funnel stage the data records, step conversion and conversion from
+    the top.
 
     Columns: ``stage``, ``reached``, ``step_rate`` / ``step_ci_low`` / ``step_ci_high``
-    (share of the previous stage that reached this one), ``from_top`` (share of the first
-    stage). Every lead in ``leads`` counts at the first stage.
+    (share of the previous stage listed that reached this one), ``from_top`` (share of the
+    first stage). Every lead in ``leads`` counts at the first stage. Stages the data does not
+    record (:func:`recorded_stages`) are left out rather than counted as passed.
     """
     sh = crm.require("stage_history", "funnel_summary")
     model = crm.stage_model
     reach = reach_times(sh, model, leads=crm.leads)
     when = _as_of(as_of, (sh, "entered_at"), (crm.leads, "created_at"))
     counts = (reach.notna() & (reach <= when)).sum().astype("int64")
-    out = pd.DataFrame({"stage": list(model.funnel), "reached": counts.to_numpy()})
+    out = pd.DataFrame({"stage": list(reach.columns), "reached": counts.to_numpy()})
     out["previous"] = out["reached"].shift(1)
     out = _rate_columns(out, "reached", "previous", prefix="step_")
     out = out.rename(columns={"step_rate": "step_rate"})
@@ -682,7 +766,7 @@ def response_times(
     r = _reach(sh, model, activities=acts)
     return _response_frame(
         r,
-        r.reached[:, model.funnel.index(stage)],
+        r.reached[:, r.column(model, stage)],
         acts,
         when,
         business_hours=business_hours,
@@ -871,7 +955,7 @@ def _stale(crm: CrmData, r: _Reach, sh: pd.DataFrame, when: pd.Timestamp) -> pd.
     if opps is not None and len(opps) and "closed_at" in opps:
         closed = opps.loc[opps["outcome"] != "open"]
         cycle = ((closed["closed_at"] - closed["created_at"]) / DAY).median()
-        open_ = opps.loc[(opps["outcome"] == "open") & (opps["created_at"] <= when)].copy()
+        open_ = opps.loc[open_deals(opps, when)].copy()
         open_["days_open"] = (when - open_["created_at"]) / DAY
         open_["usual_days"] = cycle
         hit = open_.loc[open_["days_open"] > STALE_FACTOR * cycle]
@@ -893,7 +977,7 @@ def handoff_metrics(
     """Acceptance and rejection, recycling, leakage, stale items, response time, SLA breaches.
 
     - acceptance rate = MQLs that reached the SAL stage / MQLs handed over (skipped, with a
-      ``not_computed`` note, when the stage model has no SAL);
+      ``not_computed`` note, when the stage model has no SAL or the data records none);
     - rejected = MQLs with a ``rejected`` entry after their MQL time, with the reason mix
       (``None``, with a ``not_computed`` note, when the stage model has no rejection stage);
     - recycle loops per lead, capped at ``RECYCLE_CAP`` ("3+");
@@ -903,6 +987,9 @@ def handoff_metrics(
     - skipped stages = leads that reached a later stage without an entry for this one;
     - stale = open leads / deals older than twice the median time in that stage;
     - response time = first sales touch minus MQL time (business hours when ``sla`` says so).
+
+    Data that records no MQL stage raises :class:`StageNotRecordedError`: every figure here
+    starts at the MQL.
     """
     sh = crm.require("stage_history", "handoff_metrics")
     model = crm.stage_model
@@ -910,18 +997,18 @@ def handoff_metrics(
     sh = sh.loc[sh["entered_at"] <= when]
     r = _reach(sh, model, activities=crm.activities if crm.has("activities") else None)
     n_funnel = len(model.funnel)
-    j_mql = model.funnel.index(model.role("mql"))
+    j_mql = r.column(model, model.role("mql"))
     mql_t = r.reached[:, j_mql]
     is_mql = mql_t != _BIG
     n_mql = int(is_mql.sum())
     notes: dict[str, str] = {}
 
-    sal = model.role("sal")
+    j_sal = r.role_column(model, "sal")
     accepted = acc_rate = acc_ci = None
-    if sal is None or sal not in model.funnel:
+    if j_sal is None:
         notes["acceptance_rate"] = "funnel.note_no_sal"
     else:
-        accepted = int((r.reached[is_mql, model.funnel.index(sal)] != _BIG).sum())
+        accepted = int((r.reached[is_mql, j_sal] != _BIG).sum())
         lo, hi = wilson(accepted, n_mql)
         acc_rate = accepted / n_mql if n_mql else None
         acc_ci = (float(lo), float(hi)) if n_mql else None
@@ -995,8 +1082,12 @@ def handoff_metrics(
             notes["never_worked"] = "funnel.note_no_activities"
 
     skipped_n = ((r.reached != _BIG) & (r.first == _BIG)).sum(axis=0)
+    middle = np.flatnonzero(r.recorded[1:-1]) + 1  # a stage never recorded is not "skipped"
     skipped = pd.DataFrame(
-        {"stage": list(model.funnel[1:-1]), "leads": skipped_n[1:-1].astype("int64")}
+        {
+            "stage": [model.funnel[j] for j in middle],
+            "leads": skipped_n[middle].astype("int64"),
+        }
     )
 
     breaches = None
@@ -1033,6 +1124,22 @@ def handoff_metrics(
 # --------------------------------------------------------------------------------------------
 
 
+def open_deals(opportunities: pd.DataFrame, as_of: Any = None) -> pd.Series:
+    """Which deals were open at ``as_of`` (bool, aligned with ``opportunities``).
+
+    A deal whose outcome is "open" is open, whatever its ``closed_at`` says: CRMs fill that
+    column with the *expected* close date of open deals. A won or lost deal was open at
+    ``as_of`` when it had been created by then and closed after it. Without ``as_of``
+    (or without ``closed_at``) the outcome alone decides.
+    """
+    o = opportunities
+    is_open = o["outcome"] == "open"
+    if as_of is None or "closed_at" not in o:
+        return is_open
+    when = _ts(as_of)
+    return (o["created_at"] <= when) & (is_open | o["closed_at"].isna() | (o["closed_at"] > when))
+
+
 @dataclass(frozen=True)
 class SalesVelocity:
     """Sales velocity = open opportunities x average deal size x win rate / cycle (days)."""
@@ -1063,8 +1170,7 @@ def sales_velocity(
     _need_columns(opportunities, ("closed_at",), "opportunities", "sales_velocity")
     when = _ts(as_of)
     o = opportunities
-    created = o["created_at"] <= when
-    is_open = created & (o["closed_at"].isna() | (o["closed_at"] > when) | (o["outcome"] == "open"))
+    is_open = open_deals(o, when)
     in_window = (o["closed_at"] <= when) & (o["closed_at"] > when - pd.Timedelta(days=window_days))
     closed = o.loc[in_window & o["outcome"].isin(["won", "lost"])]
     won = closed.loc[closed["outcome"] == "won"]
@@ -1121,14 +1227,10 @@ def pipeline_coverage(
     as_of: Any = None,
     rule_of_thumb: tuple[float, float] = (3.0, 4.0),
 ) -> PipelineCoverage:
-    """Coverage of the remaining target by open pipeline (3-4x is a common rule of thumb)."""
+    """Coverage of the remaining target by the pipeline open at ``as_of`` (:func:`open_deals`;
+    3-4x is a common rule of thumb)."""
     o = opportunities
-    if as_of is None or "closed_at" not in o:
-        is_open = o["outcome"] == "open"
-    else:  # open at that date: created by then and not yet closed
-        when = _ts(as_of)
-        is_open = (o["created_at"] <= when) & (o["closed_at"].isna() | (o["closed_at"] > when))
-    value = float(o.loc[is_open, "amount"].fillna(0).sum())
+    value = float(o.loc[open_deals(o, as_of), "amount"].fillna(0).sum())
     if remaining_target <= 0:
         return PipelineCoverage(value, float(remaining_target), None, rule_of_thumb, "no_target")
     cov = value / remaining_target
@@ -1196,18 +1298,22 @@ def response_time_effect(
     time. ``controls`` present in ``leads`` enter as dummies (persona, source and region by
     default: region or team often drives both speed and conversion). ``coefficient`` is per
     unit of log1p(hours); the odds ratio is its exponential. A model without ``from_role``
-    (HubSpot has no SAL) uses the MQL. Binned table: ``<=1h``, ``1-4h``, ``4-24h``, ``>24h``
-    with Wilson intervals. Observational data: the effect is correlational.
+    (HubSpot has no SAL), or data that records none, uses the MQL. Binned table: ``<=1h``,
+    ``1-4h``, ``4-24h``, ``>24h`` with Wilson intervals. Observational data: the effect is
+    correlational.
     """
     from statsmodels.discrete.discrete_model import Logit
 
     model = crm.stage_model
-    start = from_role if model.has_role(from_role) else "mql"
-    src = _stage_key(model, start)
-    dst = _stage_key(model, to_role)
     sh = crm.require("stage_history", "response_time_effect")
     when = _as_of(as_of, (sh, "entered_at"))
-    reach = reach_times(sh, model)
+    reach = reach_times(sh, model)  # the stages the data records
+    start = from_role if model.role(from_role) in reach.columns else "mql"
+    src = _stage_key(model, start)
+    dst = _stage_key(model, to_role)
+    for stage in (src, dst):
+        if stage not in reach.columns:
+            raise StageNotRecordedError(stage, model)
     cutoff = when - pd.Timedelta(days=min_follow_up_days)
     population = reach.index[reach[src].notna() & (reach[src] <= cutoff)]
     rt = response_times(crm, from_role="mql", as_of=when).set_index("lead_id")
@@ -1280,7 +1386,9 @@ def bottlenecks(
     (win rates are in the conversion analyses). Empty when the model has no step before the one
     into won. Leads that never became MQLs are left out too: marketing's qualification turns
     them away by design, and valuing them as if they would win like MQLs says nothing.
-    ``explanation`` is one catalogue sentence.
+    Steps join the stages the data records (:func:`recorded_stages`): with no SAL date the step
+    is MQL -> SQL, not an invented MQL -> SAL that loses nothing. ``explanation`` is one
+    catalogue sentence.
     """
     summary = funnel_summary(crm, as_of=as_of)
     model = crm.stage_model
@@ -1291,10 +1399,13 @@ def bottlenecks(
         if amounts.empty:
             raise KitError("funnel.no_won_deals", days="all")
         value_per_won = float(amounts.mean())
-    reached = summary.set_index("stage")["reached"]
-    n_won = float(reached.get(won, 0))
+    reached = summary.set_index("stage")["reached"]  # the stages the data records
+    if won not in reached.index:
+        raise StageNotRecordedError(won, model)
+    n_won = float(reached[won])
     start = model.funnel.index(model.role("mql")) if model.has_role("mql") else 0
-    stages = list(model.funnel[start : model.funnel.index(won)])  # from the MQL to before won
+    before_won = model.funnel[start : model.funnel.index(won)]  # from the MQL to before won
+    stages = [s for s in before_won if s in reached.index]
     rows = []
     for a, b in itertools.pairwise(stages):
         lost = int(reached[a] - reached[b])

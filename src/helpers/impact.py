@@ -141,10 +141,9 @@ def _cohort_panel(
         sql = model.role("sql")
         if sql is None:
             raise KitError("impact.no_stage_role", role="sql")
-        if sql in wide.columns:
-            cohort["reached"] = wide[sql].reindex(cohort.index)
-        else:  # nobody reached SQL yet
-            cohort["reached"] = pd.Series(pd.NaT, index=cohort.index, dtype=cohort["mql_at"].dtype)
+        if sql not in wide.columns:  # no lead has an SQL date: the export does not record it
+            raise MissingTableError(f"stage_history.{sql}", "impact")
+        cohort["reached"] = wide[sql].reindex(cohort.index)
         delay = cohort["reached"] - cohort["mql_at"]
         ok = cohort["reached"].notna() & (delay >= pd.Timedelta(0))
         if within_days is not None:

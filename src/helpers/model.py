@@ -9,7 +9,7 @@ See ``docs/data-model.md`` for the readable version of this page.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -181,6 +181,27 @@ class CrmData:
     def has(self, table: str) -> bool:
         df = getattr(self, table, None)
         return df is not None and not df.empty
+
+
+def event_span(
+    columns: Iterable[pd.Series], now: Any = None
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and last of the dates in ``columns`` that are not after ``now`` (the current
+    time by default); ``(None, None)`` when there is none.
+
+    A date after ``now`` has not happened yet (a typo, or a date the CRM expects, such as an
+    open deal's close date): it never ends the period the data covers.
+    """
+    limit = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    limit = limit.tz_localize("UTC") if limit.tzinfo is None else limit.tz_convert("UTC")
+    first = last = None
+    for values in columns:
+        past = values[values <= limit]
+        low, high = past.min(), past.max()
+        if pd.notna(low):
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
+    return first, last
 
 
 def stage_wide(stage_history: pd.DataFrame, model: StageModel) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from helpers.funnel import (
     business_hours_between,
     cohort_conversion,
     holiday_dates,
+    recorded_stages,
     wilson,
 )
 from helpers.messages import t
@@ -129,9 +130,12 @@ def rates_from_history(
     as_of: Any = None,
     min_follow_up_days: float = 90.0,
 ) -> StageRates:
-    """Step rates between consecutive roles the stage model has, from entry cohorts.
+    """Step rates between consecutive roles the data records
+    (:func:`~helpers.funnel.recorded_stages`), from entry cohorts: with no SAL date the step is
+    MQL -> SQL, never an invented 100% SAL -> SQL.
 
-    Each rate is converted / entered with a Wilson 95% interval. Only leads that entered the
+    Each rate is converted / entered with a Wilson 95% interval; every lead of ``crm.leads``
+    entered the top stage when created, as in the funnel chart. Only leads that entered the
     step's first stage at least ``min_follow_up_days`` before ``as_of`` count, since cohorts
     still in progress pull rates down; a step with no such lead falls back to every lead and
     is listed in ``immature``. ``window=(start, end)`` further keeps leads that entered in
@@ -143,7 +147,8 @@ def rates_from_history(
     mature_end = when - pd.Timedelta(days=min_follow_up_days)
     start = window[0] if window is not None else pd.Timestamp.min.tz_localize("UTC")
     end = min(_as_ts(window[1]), mature_end) if window is not None else mature_end
-    roles = [r for r in ROLE_CHAIN if model.role(r) in model.funnel]
+    recorded = recorded_stages(sh, model, crm.leads)
+    roles = [r for r in ROLE_CHAIN if model.role(r) in recorded]
     rates: dict[str, float] = {}
     low: dict[str, float] = {}
     high: dict[str, float] = {}
@@ -153,12 +158,12 @@ def rates_from_history(
     for a, b in itertools.pairwise(roles):
         key = f"{a}_to_{b}"
         row = cohort_conversion(
-            sh, model, a, b, period=None, as_of=when, entered_between=(start, end)
+            sh, model, a, b, leads=crm.leads, period=None, as_of=when, entered_between=(start, end)
         ).iloc[0]
         if row["n"] == 0:
             immature.append(key)
             row = cohort_conversion(
-                sh, model, a, b, period=None, as_of=when, entered_between=window
+                sh, model, a, b, leads=crm.leads, period=None, as_of=when, entered_between=window
             ).iloc[0]
         if row["n"] == 0 or row["converted"] == 0:
             continue
@@ -229,7 +234,8 @@ def reverse_funnel(
     rate); a step with no rate (no ``mql_to_sal`` but ``mql_to_sql``) is skipped. Monthly
     targets are shifted earlier by ``sales_cycle_days`` (rounded to whole months): MQLs made in
     month t close around t + cycle. ``start`` is the first closing month (e.g. "2027-01");
-    without it months are numbered from 0.
+    without it months are numbered from 0. Rates whose chain does not reach the MQL (data with
+    no MQL date gives ``lead_to_sql``) cannot say how many MQLs are needed: a ``KitError``.
     """
     if revenue_target < 0 or avg_deal_size <= 0 or not (0 < marketing_share <= 1):
         raise KitError("sla.bad_inputs")
@@ -240,6 +246,8 @@ def reverse_funnel(
     customers = revenue_target * marketing_share / avg_deal_size
     needed = _chain(customers, stage_rates.rates, steps)
     order = [a for a, _ in steps] + ["won"]
+    if "mql" not in order:
+        raise KitError("sla.no_mql_rate", keys=", ".join(sorted(stage_rates.rates)))
     needed = {r: needed[r] for r in order}
     given = set(order)
     skipped = tuple(r for r in ROLE_CHAIN[ROLE_CHAIN.index(order[0]) :] if r not in given)
@@ -333,9 +341,9 @@ def lead_value_by_segment(
 ) -> pd.DataFrame:
     """Value of a lead per segment = P(won | segment) x average deal size, with a 95% interval.
 
-    P(won) is the share of leads (entered the top funnel stage) that reached ``won``; the deal
-    size is ``avg_deal_size`` or the mean amount of won opportunities, taken as known (the
-    interval reflects the uncertainty of P(won) only). Columns: segment, ``n``,
+    P(won) is the share of leads (every lead enters the top stage when created) that reached
+    ``won``; the deal size is ``avg_deal_size`` or the mean amount of won opportunities, taken
+    as known (the interval reflects the uncertainty of P(won) only). Columns: segment, ``n``,
     ``won``, ``p_won``, ``p_low``, ``p_high``, ``value``, ``value_low``, ``value_high``.
     """
     sh = crm.require("stage_history", "lead_value_by_segment")
@@ -349,7 +357,7 @@ def lead_value_by_segment(
     out = cohort_conversion(
         sh,
         model,
-        model.funnel[0],
+        recorded_stages(sh, model, crm.leads)[0],
         model.role("won"),
         by=segment_col,
         leads=crm.leads,
@@ -584,21 +592,22 @@ def _text_at(labels: Sequence[str], codes: np.ndarray) -> pd.api.extensions.Exte
     return pd.array(table.take(pa.array(at)), dtype="str")
 
 
-def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -> pd.DataFrame:
-    """One row per MQL (index ``lead_id``) with everything the SLA rules look at."""
+def _mql_frame(
+    crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str
+) -> tuple[pd.DataFrame, bool]:
+    """One row per MQL (index ``lead_id``) with everything the SLA rules look at, and whether
+    the data records the acceptance (SAL) stage. Without it ``accepted_at`` is the SQL entry,
+    the decision's time; without an MQL stage, :class:`~helpers.funnel.StageNotRecordedError`."""
     sh = crm.require("stage_history", "sla_compliance")
     sh = sh.loc[sh["entered_at"] <= when]
     model = crm.stage_model
     acts = crm.activities if crm.has("activities") else None
     r = _reach(sh, model, crm.leads, acts)
-    mql_t = r.reached[:, model.funnel.index(model.role("mql"))]
+    mql_t = r.reached[:, r.column(model, model.role("mql"))]
     rows = np.flatnonzero(mql_t != _BIG)
-    accept_stage = model.role("sal") or model.role("sql")
-    accepted = (
-        r.reached[rows, model.funnel.index(accept_stage)]
-        if accept_stage in model.funnel
-        else np.full(len(rows), _BIG)
-    )
+    j_sal = r.role_column(model, "sal")
+    j_accept = j_sal if j_sal is not None else r.role_column(model, "sql")
+    accepted = r.reached[rows, j_accept] if j_accept is not None else np.full(len(rows), _BIG)
     rejected = np.full(r.n, _BIG, dtype="int64")
     reason_row = np.full(r.n, -1, dtype="int64")  # per lead: history row of its rejection
     is_rejection = r.row_stage == _stage_position(model, "rejected")
@@ -648,7 +657,7 @@ def _mql_frame(crm: CrmData, terms: SlaTerms, when: pd.Timestamp, period: str) -
         inside = (start != _BIG) & (at >= start) & (at < start + window)
         frame["attempts"] = np.bincount(lead[inside], minlength=r.n)[rows]
     frame.index.name = "lead_id"
-    return frame
+    return frame, j_sal is not None
 
 
 BREACH_COLUMNS: tuple[str, ...] = ("lead_id", "rep", "period", "rule", "by", "unit")
@@ -699,15 +708,20 @@ def sla_compliance(
     ``first_touch``: first sales touch later than ``first_touch_hours`` after the MQL time (or
     none while the window is over); ``attempts``: fewer than ``attempts`` sales touches within
     ``attempts_days`` for a lead neither accepted nor rejected in that window; ``decision``:
-    accepted (SAL, or SQL when the model has no SAL) or rejected later than ``decision_hours``;
-    ``reason_missing``: a rejection without a reason code.
+    accepted (SAL, or SQL when the model has no SAL or the data records none) or rejected later
+    than ``decision_hours``; ``reason_missing``: a rejection without a reason code.
+
+    Marketing's acceptance rate needs the SAL stage: without it the acceptance columns are
+    missing values and ``not_computed`` says why. Data that records no MQL stage raises
+    :class:`~helpers.funnel.StageNotRecordedError`.
     """
     if period not in PERIOD_MONTHS:
         raise KitError("sla.bad_period", period=period, periods=", ".join(PERIOD_MONTHS))
     acts = crm.activities
     when = _as_of(as_of, (crm.stage_history, "entered_at"), (acts, "at"))
-    frame = _mql_frame(crm, terms, when, period)
+    frame, sal_recorded = _mql_frame(crm, terms, when, period)
     now = pd.Series(when, index=frame.index)
+    notes: dict[str, str] = {}
 
     # marketing side
     mk = (
@@ -725,10 +739,13 @@ def sla_compliance(
     mk["acceptance_rate"] = mk["accepted"] / mk["mql_delivered"]
     mk["acceptance_ci_low"], mk["acceptance_ci_high"] = low, high
     mk["acceptance_ok"] = mk["acceptance_rate"] >= terms.min_acceptance_rate
+    if not sal_recorded:  # an SQL is not an acceptance: "0 months at the minimum" would be made up
+        notes["acceptance"] = "funnel.note_no_sal"
+        mk[["accepted", "acceptance_rate", "acceptance_ci_low", "acceptance_ci_high"]] = np.nan
+        mk["acceptance_ok"] = pd.array([pd.NA] * len(mk), dtype="boolean")
 
     rules: list[pd.DataFrame] = []
     hits: dict[str, pd.Series] = {}  # per rule, which MQLs breach it
-    notes: dict[str, str] = {}
     if acts is not None and len(acts):
         end = frame["first_touch_at"].where(frame["first_touch_at"].notna(), now)
         frame["response_hours"] = _elapsed_hours(frame["mql_at"], end, terms)
@@ -748,10 +765,7 @@ def sla_compliance(
     else:
         frame["response_hours"] = np.nan
         frame["attempts"] = np.nan
-        notes = {
-            "first_touch": "funnel.note_no_activities",
-            "attempts": "funnel.note_no_activities",
-        }
+        notes["first_touch"] = notes["attempts"] = "funnel.note_no_activities"
 
     end = frame["decided_at"].where(frame["decided_at"].notna(), now)
     frame["decision_hours"] = _elapsed_hours(frame["mql_at"], end, terms)

@@ -323,3 +323,23 @@ def test_a_model_without_a_rejection_stage_reports_no_rejection_count(crm):
     full = fn.handoff_metrics(crm, as_of=AS_OF)
     assert (full.rejected, full.rejection_rate) == (1, pytest.approx(1 / 5))
     assert "rejection_rate" not in full.not_computed
+
+
+def test_an_open_deal_is_open_whatever_its_expected_close_date_says(crm):
+    opps = crm.opportunities.copy()
+    # CRMs write the *expected* close date of an open deal in closed_at: O3 (2000, open)
+    # was expected to close on 03-15, before the as-of date, and is still open
+    opps.loc[opps["opportunity_id"] == "O3", "closed_at"] = ts("2026-03-15")
+    assert fn.open_deals(opps, AS_OF).tolist() == [False, False, True]
+    c = fn.pipeline_coverage(opps, 1000.0, as_of=AS_OF)
+    assert (c.open_value, c.coverage, c.verdict) == (2000.0, 2.0, "below")
+    v = fn.sales_velocity(opps, as_of=AS_OF)
+    assert v.open_opportunities == 1 and v.closed_in_window == 2
+    # a deal expected to close later is open too; a won deal is open only before it closed
+    opps.loc[opps["opportunity_id"] == "O3", "closed_at"] = ts("2027-01-15")
+    assert fn.pipeline_coverage(opps, 1000.0, as_of=AS_OF).open_value == 2000.0
+    assert fn.open_deals(opps, "2026-01-25").tolist() == [True, True, False]
+    # the open deal is stale when older than twice the usual cycle (22 days), whatever its date
+    crm.opportunities = opps
+    stale = fn.handoff_metrics(crm, as_of="2026-05-01").stale
+    assert stale.loc[stale["kind"] == "deal", "id"].tolist() == ["O3"]

@@ -377,6 +377,10 @@ def test_property_panel_rates_and_row_order(rows, rnd):
         if sql:
             hist.append((lid, "sql", mql_at + pd.Timedelta(days=delay)))
     history = pd.DataFrame(hist, columns=["lead_id", "stage", "entered_at"])
+    if not any(r[2] for r in rows):  # no SQL date at all: the export does not record SQL
+        with pytest.raises(MissingTableError):
+            impact.outcome_panel(CrmData(leads=leads, stage_history=history), "mql_to_sql")
+        return
     a = impact.outcome_panel(CrmData(leads=leads, stage_history=history), "mql_to_sql")
     order = rnd.sample(range(len(hist)), len(hist))
     b = impact.outcome_panel(

@@ -429,3 +429,87 @@ def test_a_leads_only_export_runs_and_each_section_says_it_needs_the_stage_histo
     assert results["02_sla"]["inputs"]["rates"] is None
     personas = results["01_buyer_personas"]["key_numbers"]["a_personas"]["value"]
     assert personas == str(leads["persona"].nunique())
+
+
+def _export_without_mql_dates(folder: Path) -> dict[str, object]:
+    """A kit-format export like a Salesforce leads report: lead, SQL (= opportunity), won and
+    lost dates, no MQL or SAL date. Two deals are open: one expected to close before the last
+    event (L12), one in 2099 (L28); one lead is dated 2099 (a typo). Returns what the report
+    should say."""
+    day = pd.Timestamp("2024-01-01", tz="UTC")
+    leads, history, deals = [], [], []
+    for i in range(1, 41):
+        lid, created = f"L{i:02d}", day + pd.Timedelta(days=5 * i)
+        leads.append((lid, created))
+        history.append((lid, "lead", created))
+        if i % 2:
+            continue
+        sql = created + pd.Timedelta(days=10)
+        history.append((lid, "sql", sql))
+        if i % 4:
+            continue
+        history.append((lid, "opportunity", sql))
+        if i in (12, 28):
+            closed = pd.Timestamp("2024-04-01" if i == 12 else "2099-06-30", tz="UTC")
+            deals.append((f"O{i}", lid, 1000.0, sql, closed, "open"))
+            continue
+        outcome, closed = ("won" if i % 8 == 0 else "lost"), sql + pd.Timedelta(days=30)
+        history.append((lid, outcome, closed))
+        deals.append((f"O{i}", lid, 1000.0, sql, closed, outcome))
+    leads.append(("L99", pd.Timestamp("2099-01-01", tz="UTC")))
+    folder.mkdir()
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    tables = {
+        "leads": pd.DataFrame(leads, columns=["lead_id", "created_at"]),
+        "stage_history": pd.DataFrame(history, columns=["lead_id", "stage", "entered_at"]),
+        "opportunities": pd.DataFrame(
+            deals,
+            columns=["opportunity_id", "lead_id", "amount", "created_at", "closed_at", "outcome"],
+        ),
+    }
+    for name, frame in tables.items():
+        for col in ("created_at", "entered_at", "closed_at"):
+            if col in frame:
+                frame[col] = frame[col].dt.strftime(iso)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    last = max(t for _, _, t in history)  # the 2099 dates never end the period
+    return {"end": last.strftime("%Y-%m-%d"), "open_value": 2000.0}
+
+
+def test_an_export_without_mql_dates_invents_no_handoff(tmp_path):
+    expected = _export_without_mql_dates(tmp_path / "export")
+    only = ["02_sla", "03_funnel_handoffs"]
+    run = tmp_path / "run"
+    code, _, stderr = _run(run, None, data=str(tmp_path / "export"), only=only)
+    assert code == 0, stderr
+    results = _results(run)
+    funnel = results["03_funnel_handoffs"]
+    # the funnel and the conversion follow the stages the export records
+    assert [row["stage"] for row in funnel["funnel"]] == ["lead", "sql", "opportunity", "won"]
+    assert (funnel["conversion"]["from_stage"], funnel["conversion"]["to_stage"]) == (
+        "lead",
+        "sql",
+    )
+    steps = ", ".join(t(f"stages.labels.{s}", "en") for s in ("mql", "sal"))
+    assert t("notebooks.funnel.summary_unrecorded", "en", steps=steps) in funnel["summary"]
+    # no acceptance, no MQL -> SAL leak, no gap made of a step that loses nothing
+    assert "b_acceptance" not in funnel["key_numbers"] and "handoff" not in funnel
+    assert [(b["from_stage"], b["to_stage"]) for b in funnel["bottlenecks"]] == [
+        ("sql", "opportunity")
+    ]
+    page = (run / "03_funnel_handoffs.html").read_text(encoding="utf-8")
+    assert "does not record the MQL stage" in page
+    # both open deals are pipeline, the one past its expected close date too
+    assert funnel["coverage"]["open_value"] == expected["open_value"]
+    assert funnel["velocity"]["open_opportunities"] == 2
+    # the SLA's rates skip the unrecorded stages and the MQL target is not made up
+    sla = results["02_sla"]
+    assert set(sla["inputs"]["rates"]["rates"]) == {
+        "lead_to_sql",
+        "sql_to_opportunity",
+        "opportunity_to_won",
+    }
+    assert sla["reverse_funnel"] is None and sla["mql_per_month_committed"] is None
+    # the period ends at the last event that happened, not at a 2099 date
+    index = (run / "index.html").read_text(encoding="utf-8")
+    assert f"to {expected['end']} (from the dates in the data)" in index

@@ -67,3 +67,43 @@ def test_a_standalone_document_nests_under_a_report_section():
     assert demote_headings(doc) == (
         "### Agreement\n\nText with a # sign.\n\n#### Marketing\n\n- item\n\n###### Deep"
     )
+
+
+def test_the_period_ends_at_the_last_past_event_not_at_a_future_or_expected_date():
+    crm = _crm()
+    # a lead dated in the future (a typo the validation flags) and an open deal whose
+    # closed_at is the date it is expected to close: neither has happened on 2022-01-01
+    crm.leads = pd.concat(
+        [crm.leads, pd.DataFrame({"lead_id": ["c"], "created_at": _ts("2027-02-03")})],
+        ignore_index=True,
+    )
+    crm.opportunities = pd.DataFrame(
+        {
+            "opportunity_id": ["o1", "o2"],
+            "lead_id": ["b", "a"],
+            "amount": [10.0, 20.0],
+            "created_at": _ts("2021-05-01", "2021-06-01"),
+            "closed_at": _ts("2021-07-30", "2021-12-24"),
+            "outcome": ["won", "open"],
+        }
+    )
+    start, end = data_period(crm, now="2022-01-01")
+    assert (start, end) == (
+        pd.Timestamp("2021-01-02", tz="UTC"),
+        pd.Timestamp("2021-07-30", tz="UTC"),
+    )
+    # a won deal's close date is an event; by default "now" is the current time
+    crm.opportunities.loc[1, "outcome"] = "won"
+    assert data_period(crm)[1] == pd.Timestamp("2021-12-24", tz="UTC")
+
+
+def test_the_default_as_of_of_an_analysis_ignores_future_dates():
+    from helpers import funnel
+
+    crm = _crm()
+    crm.leads = pd.concat(
+        [crm.leads, pd.DataFrame({"lead_id": ["c"], "created_at": _ts("2099-02-03")})],
+        ignore_index=True,
+    )
+    summary = funnel.funnel_summary(crm)  # as of 2021-07-30, when lead "c" did not exist yet
+    assert summary.set_index("stage")["reached"].iloc[0] == 2

@@ -18,6 +18,7 @@ import nbformat
 import pandas as pd
 
 from helpers.messages import t, t_or
+from helpers.model import event_span
 from helpers.results import fmt_number, fmt_pct, top_gaps
 
 TEMPLATES = Path(str(resources.files("helpers") / "templates"))
@@ -69,19 +70,22 @@ EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def data_period(crm: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+def data_period(crm: Any, now: Any = None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """The first and last event date in the canonical tables (leads created, stages entered,
-    deals opened and closed, activities); ``(None, None)`` when there is none."""
-    stamps = [
-        value
-        for table, columns in EVENT_COLUMNS.items()
-        if (frame := getattr(crm, table, None)) is not None
-        for column in columns
-        if column in frame.columns
-        for value in (frame[column].min(), frame[column].max())
-        if pd.notna(value)
-    ]
-    return (min(stamps), max(stamps)) if stamps else (None, None)
+    deals opened and closed, activities); ``(None, None)`` when there is none.
+
+    Dates after ``now`` (the current time by default; the validation flags them) and the close
+    dates of open deals (expected, not past) are left out: they never end the period.
+    """
+    columns = []
+    for table, names in EVENT_COLUMNS.items():
+        frame = getattr(crm, table, None)
+        if frame is None:
+            continue
+        for name in (n for n in names if n in frame.columns):
+            expected = name == "closed_at" and "outcome" in frame.columns
+            columns.append(frame.loc[frame["outcome"] != "open", name] if expected else frame[name])
+    return event_span(columns, now)
 
 
 def fmt_date(value: Any, lang: str) -> str:
