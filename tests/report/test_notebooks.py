@@ -342,7 +342,8 @@ def test_olist_personas_show_the_win_mix_not_an_empty_chart(olist_run):
     rows = _results(olist_run)["01_buyer_personas"]["win_mix"]
     mix = {row["persona"]: row["won"] for row in rows}
     assert mix["cat"] > mix["eagle"] > mix["wolf"] > mix["shark"] and sum(mix.values()) == 842
-    assert t("notebooks.personas.one_candidate_feature", "en", features="source") in page
+    # the attribute named in words
+    assert t("notebooks.personas.one_candidate_feature", "en", features="lead source") in page
 
 
 def test_sample_personas_chart_draws_the_rates_with_data(sample_run):
