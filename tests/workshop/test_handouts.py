@@ -149,6 +149,16 @@ def synthetic_crm():
     return generate(1500, seed=3).to_crm()
 
 
+def test_a_stage_the_export_never_records_gives_no_baseline_not_an_error(synthetic_crm):
+    from dataclasses import replace
+
+    history = synthetic_crm.stage_history
+    crm = replace(synthetic_crm, stage_history=history[history["stage"] != "mql"])
+    baseline = baseline_metrics(crm).set_index("metric")
+    assert pd.isna(baseline.loc["mql_to_sql", "value"])
+    assert baseline.loc["win_rate", "value"] > 0  # the stages it does record still count
+
+
 def test_baseline_from_the_synthetic_company_matches_the_helpers(synthetic_crm):
     from helpers import funnel
 

@@ -498,13 +498,16 @@ def baseline_metrics(
             "mql_to_sql": ("mql", "sql"),
             "win_rate": ("opportunity", "won"),
         }.items():
-            if model.role(a) and model.role(b):
+            try:  # a stage the export does not record (or lacks) gives no baseline
+                if not (model.role(a) and model.role(b)):
+                    raise MissingTableError(f"stage_history.{a}", "baseline")
                 row = funnel.cohort_conversion(
                     crm.stage_history, model, model.role(a), model.role(b), period=None
                 ).iloc[0]
-                add(metric, row["rate"], row["ci_low"], row["ci_high"])
-            else:
+            except MissingTableError:
                 add(metric, nan)
+            else:
+                add(metric, row["rate"], row["ci_low"], row["ci_high"])
         terms = sla if sla is not None else report_sla_terms()
         try:
             handoff = funnel.handoff_metrics(crm, as_of=as_of, sla=terms)
