@@ -42,7 +42,7 @@ from helpers.funnel import (
     recorded_stages,
     wilson,
 )
-from helpers.messages import t
+from helpers.messages import t, t_count
 from helpers.model import CrmData
 from helpers.results import fmt_number, fmt_pct
 
@@ -825,3 +825,16 @@ def compliance_by_rep(compliance: SlaCompliance) -> pd.DataFrame:
     tab["compliance_rate"] = ok / tab["mql_received"]
     tab["ci_low"], tab["ci_high"] = low, high
     return tab.sort_values("compliance_rate", ignore_index=True)
+
+
+def lead_time_sentence(cycle_days: float, shift_months: int, lang: str = "en") -> str:
+    """When the MQLs for a month's revenue must arrive, given the sales cycle in days and the
+    months it shifts the MQLs earlier (``ReverseFunnel.shift_months``): the report's and the
+    workshop's sentence."""
+    days = fmt_number(cycle_days, lang)
+    if cycle_days <= 0:
+        return t("sla.lead_time_none", lang)
+    if shift_months <= 0:
+        return t_count("sla.lead_time_same_month", cycle_days, lang, days=days)
+    shift = fmt_number(shift_months, lang)
+    return t_count("sla.lead_time_shift", shift_months, lang, days=days, shift=shift)

@@ -319,3 +319,18 @@ def test_missing_tables_are_named_not_guessed():
     opps = tiny_crm().opportunities
     with pytest.raises(KitError):  # no deal closed in the 30 days before 31 March
         fn.sales_velocity(opps, as_of=AS_OF, window_days=30)
+
+
+@pytest.mark.parametrize(
+    ("days", "shift", "lang", "expected"),
+    [
+        (45, 1, "it", "arrivare 1 mese prima"),
+        (120, 4, "it", "arrivare 4 mesi prima"),
+        (20, 0, "en", "in that same month"),
+        (0, 0, "en", "With no sales cycle"),
+        (120, 1, "en", "1 month earlier"),
+    ],
+)
+def test_lead_time_sentence_says_months_in_the_right_number(days, shift, lang, expected):
+    sentence = sla.lead_time_sentence(days, shift, lang)
+    assert expected in sentence and " 0 " not in sentence and "1 mesi" not in sentence

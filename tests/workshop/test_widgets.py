@@ -429,7 +429,7 @@ def test_sla_panel_says_when_the_mqls_must_arrive_and_follows_the_cycle_slider()
     tool.controls["sales_cycle_days"].value = 10  # less than half a month: the same month
     assert "must arrive in that same month" in tool.output.value
     tool.controls["sales_cycle_days"].value = 0
-    assert _plain(t("workshop.sla.cycle_none", "en")) in _plain(tool.output.value)
+    assert _plain(t("sla.lead_time_none", "en")) in _plain(tool.output.value)
 
 
 def test_sla_panel_in_italian_handles_one_month_and_labels_stages():

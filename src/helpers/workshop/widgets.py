@@ -389,17 +389,8 @@ def mql_range_sentence(inputs: SlaInputs | None, rates: StageRates | None, lang:
 
 def cycle_sentence(outcome: SlaOutcome, lang: str = "en") -> str:
     """When the MQLs for a month's revenue must arrive, given the sales cycle (``shift_months``)."""
-    days, shift = outcome.inputs.sales_cycle_days, outcome.funnel.shift_months
-    if days <= 0:
-        return t("workshop.sla.cycle_none", lang)
-    if shift <= 0:
-        return t_count("workshop.sla.cycle_same_month", days, lang, days=fmt_number(days, lang))
-    return t_count(
-        "workshop.sla.cycle_shift",
-        shift,
-        lang,
-        days=fmt_number(days, lang),
-        shift=fmt_number(shift, lang),
+    return sla.lead_time_sentence(
+        outcome.inputs.sales_cycle_days, outcome.funnel.shift_months, lang
     )
 
 
