@@ -8,10 +8,12 @@ working directory; it is never written into any output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +136,81 @@ def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes)
         hit = email_cells(out[col])
         if hit.any():
             out[col] = out[col].where(~hit, tokens(out.loc[hit, col], key))
+    return out
+
+
+# A phone number in text: 9 to 15 digits, an optional leading +, groups apart by one space, dot
+# or dash (or a bracketed area code). Not part of a word, a time (10:30), a path or a longer
+# number; not a date (12.03.2024 10.30, 2024-03-12), an amount with thousands groups
+# (1.234.567.890, 1 234 567 890), a decimal number (1234567.89) or a US ZIP+4 code (12345-6789).
+PHONE_DIGITS = 9  # the fewest digits a phone number has
+_PHONE = r"\+?\(?\d(?:(?:[ .\-]| ?[()] ?)?\d){8,14}"
+_BEFORE = r"\w:/+#"  # a phone number does not follow these
+_AFTER = r"(?![\w:/]|[.,\-]\d)"
+_WHOLE = r"(?![\w:/]|[ .,\-]\d)"  # the number ends here (no further group)
+_NOT_PHONE = (
+    r"\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}(?!\d)"
+    r"|\d{4}[.\-]\d{1,2}[.\-]\d{1,2}(?!\d)"
+    rf"|\d{{1,3}}(?:\.\d{{3}})+(?:,\d+)?{_WHOLE}"
+    rf"|\d{{1,3}}(?: \d{{3}})+(?:[.,]\d+)?{_WHOLE}"
+    rf"|\d+\.\d+{_WHOLE}"
+    rf"|\d{{5}}-\d{{4}}{_WHOLE}"
+)
+PHONE_RE = re.compile(
+    rf"(?<![{_BEFORE}])(?<!\d[.,\-])(?!\(?(?:{_NOT_PHONE})){_PHONE}{_AFTER}", re.ASCII
+)
+# the cells that may hold one, for Arrow's RE2 (no look-around): a first, cheaper pass
+PHONE_HINT = rf"(?:^|[^{_BEFORE}]){_PHONE}(?:$|[^\w:/])"
+
+
+def _id_alone(found: re.Match[str], text: str) -> bool:
+    """Digits alone in a cell, without + or separators: an id or a code, not a phone number."""
+    return found.group().isdigit() and found.group() == text.strip()
+
+
+def phones_in(text: str) -> list[str]:
+    """The phone numbers written in ``text``."""
+    return [m.group() for m in PHONE_RE.finditer(text) if not _id_alone(m, text)]
+
+
+def replace_phones(text: str, repl: Callable[[str], str]) -> str:
+    """``text`` with each phone number in it replaced by ``repl(number)``."""
+    return PHONE_RE.sub(lambda m: m.group() if _id_alone(m, text) else repl(m.group()), text)
+
+
+def phone_cells(values: pd.Series) -> pd.Series:
+    """True where a text cell contains a phone number."""
+    hit = pd.Series(False, index=values.index)
+    if not pd.api.types.is_string_dtype(values):
+        return hit
+    from helpers.ingest.safety import arrow_text, digit_counts, regex_mask
+
+    # three passes, each on what the previous one left: cells with enough digits (a count over
+    # the bytes, which most columns fail entirely), the RE2 pattern, the exact test
+    enough = digit_counts(arrow_text(values)) >= PHONE_DIGITS
+    if enough.any():
+        maybe = regex_mask(values[enough], PHONE_HINT)
+        if maybe.any():
+            maybe[maybe] = [bool(phones_in(text)) for text in values[enough][maybe]]
+            hit[enough] = maybe.to_numpy()
+    return hit
+
+
+def pseudonymise_stray_phones(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:
+    """A copy where every phone number in a text cell (outside ``skip``) becomes a token, the
+    one the same number gets in a phone column; the rest of the cell is kept."""
+    out = df.copy(deep=False)  # copy-on-write: setting a column leaves ``df`` as it was
+    skip = set(skip)
+    for col in out.columns:
+        if col in skip:
+            continue
+        hit = phone_cells(out[col])
+        if hit.any():
+            cells = out.loc[hit, col]
+            found = list(dict.fromkeys(p for text in cells for p in phones_in(text)))
+            token = dict(zip(found, tokens(pd.Series(found, dtype="str"), key), strict=True))
+            masked = cells.map(functools.partial(replace_phones, repl=token.__getitem__))
+            out[col] = out[col].where(~hit, masked)
     return out
 
 

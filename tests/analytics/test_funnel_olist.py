@@ -50,15 +50,17 @@ def test_mql_to_won_by_origin_matches_raw_counts(raw, crm):
 def test_time_from_first_contact_to_won_matches_raw(raw, crm):
     mqls, deals = raw
     both = deals.merge(mqls, on="mql_id")
-    days = (
-        (pd.to_datetime(both["won_date"]) - pd.to_datetime(both["first_contact_date"]))
-        / pd.Timedelta(days=1)
-    ).clip(lower=0)  # one deal is won before its first contact
+    # a won_date carries a time: São Paulo local time, moved to UTC; a first_contact_date is a
+    # bare date: that calendar day, at midnight UTC
+    won = pd.to_datetime(both["won_date"]).dt.tz_localize(
+        "America/Sao_Paulo", ambiguous=True, nonexistent="shift_forward"
+    )
+    contact = pd.to_datetime(both["first_contact_date"]).dt.tz_localize("UTC")
+    days = ((won - contact) / pd.Timedelta(days=1)).clip(lower=0)  # one is won before contact
     q = days.quantile([0.5, 0.75, 0.9]).to_numpy()
     out = fn.time_to_convert(crm.stage_history, crm.stage_model, "mql", "won").iloc[0]
     assert out["converted"] == 842
-    # the export's local times move to UTC; Brazilian summer time shifts some spans by 1 h
-    tol = 1 / 24 + 1e-6
+    tol = 1e-6
     assert out["median_days"] == pytest.approx(q[0], abs=tol)
     assert out["p75_days"] == pytest.approx(q[1], abs=tol)
     assert out["p90_days"] == pytest.approx(q[2], abs=tol)

@@ -110,6 +110,10 @@ def test_example_values_print_blanks_as_nothing_and_cut_long_text():
         assert mask_value(blank) == ""
     assert mask_value("x" * 500).endswith("...") and len(mask_value("x" * 500)) < 500
     assert mask_value(["a", "b"]) == "['a', 'b']"
+    # a cell with line breaks shows its first line only, whichever finding quotes it: the
+    # lines after it may be rows that an unclosed quote swallowed
+    swallowed = "Acme\nL2,2024-01-02,Beta,Mario,+39 333 1234567\r\nL3"
+    assert mask_value(swallowed) == "Acme ..."
 
 
 def test_unknown_stage_advice_names_the_stage_and_the_fix():
@@ -188,3 +192,46 @@ def test_a_cell_that_swallowed_rows_shows_only_its_first_line(tmp_path, capsys):
     _, text, _ = run(["validate", str(folder)], capsys)
     for personal in ("Mario", "333 1234567"):
         assert personal not in out and personal not in text
+
+
+@pytest.mark.parametrize(
+    ("channels", "blank"),
+    [
+        (["inbound", "partner", "partner", "", "outbound"], 1),  # one cell really blank
+        (["inbound", "partner", "partner", "outbound", "inbound"], 0),
+    ],
+)
+def test_a_value_not_allowed_is_reported_once_not_again_as_blank(tmp_path, channels, blank):
+    rows = "".join(f"L{i},2024-01-0{i + 1},{c}\n" for i, c in enumerate(channels))
+    (tmp_path / "leads.csv").write_text("lead_id,created_at,channel\n" + rows, encoding="utf-8")
+    data, report = load_crm(tmp_path, "kit", pseudonymise=False)
+    assert report.get("unknown_values").count == 2
+    assert data.leads["channel"].isna().sum() == 2 + blank  # not allowed: left blank
+    blanks = report.get("blank_values")
+    if blank:
+        assert (blanks.count, blanks.params["share"], blanks.examples) == (
+            1,
+            "20%",
+            [{"row": 5, "value": ""}],
+        )
+    else:
+        assert blanks is None
+
+
+def test_unknown_stage_advice_suggests_a_stage_that_fits_or_a_placeholder(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at\nL1,2024-01-05\nL2,2024-01-06\n", encoding="utf-8"
+    )
+    (tmp_path / "stage_history.csv").write_text(
+        "lead_id,stage,entered_at\nL1,MQL,2024-01-06\nL1,Rifiutato,2024-01-08\n"
+        "L2,Negoziazione,2024-01-09\n",
+        encoding="utf-8",
+    )
+    _, report = load_crm(tmp_path, "kit", pseudonymise=False)
+    advice = {f.params["stage"]: f for f in report.findings if f.code == "unknown_stage"}
+    assert '"Rifiutato: rejected"' in advice["Rifiutato"].advice("it")  # "Rifiutato dalle vendite"
+    assert '"Negoziazione: <stage key>"' in advice["Negoziazione"].advice("en")
+    assert '"Negoziazione: <chiave della fase>"' in advice["Negoziazione"].advice("it")
+    for f in advice.values():
+        assert ": sql" not in f.advice("en") + f.advice("it")
+        assert "lead, mql, sal, sql" in f.advice("en")  # the stages to choose from

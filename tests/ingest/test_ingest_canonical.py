@@ -192,6 +192,7 @@ def test_json_report_has_a_stable_shape(tmp_path):
         "table",
         "file",
         "column",
+        "source_column",
         "count",
         "examples",
         "params",
@@ -301,7 +302,10 @@ def test_columns_only_a_merged_file_has_are_blank_where_it_has_no_row_and_said_o
     segment = data.leads.sort_values("lead_id")["segment"]
     assert segment.isna().tolist() == [False, True, True] and segment.iloc[0] == "retail"
     finding = report.get("merge_unmatched")
-    assert (finding.severity, finding.count, finding.file) == ("info", 2, "deals.csv")
-    assert finding.params["columns"] == "segment"
-    assert "2 rows have no match in deals.csv" in finding.message("en")
+    # the rows without a match are leads, in leads.csv; the file they have no match in is deals
+    assert (finding.severity, finding.count, finding.file) == ("info", 2, "leads.csv")
+    assert finding.params == {"merged": "deals.csv", "columns": "segment"}
+    assert "leads.csv: 2 rows have no match in deals.csv" in report.render_text("en")
+    assert "leads.csv: 2 righe non hanno corrispondenza in deals.csv" in report.render_text("it")
+    assert "deals.csv lists only some" in finding.advice("en")
     assert report.get("blank_values") is None  # not a second, misleading "fill it in the CRM"

@@ -4,6 +4,8 @@ totals rows, mixed date formats with examples, HubSpot contacts without stage da
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -383,3 +385,151 @@ def test_header_row_is_the_first_row_as_wide_as_the_sheet(rows, header):
     width = max(len(r) for r in rows)
     cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
     assert header_row(cells) == header
+
+
+ROME_MAPPING = (
+    "name: acme\ntimezone: Europe/Rome\ndate_order: dmy\nsources:\n"
+    "  - table: leads\n    files: ['*']\n"
+    "    columns: {lead_id: [ID Contatto], created_at: [Data creazione]}\n"
+    "    stage_dates: {mql: [Data MQL]}\n"
+)
+
+
+def test_date_cells_and_dates_as_text_are_their_day_in_a_local_time_zone(tmp_path):
+    # an Italian workbook: real date cells and dates typed as text, in a Europe/Rome mapping
+    created = [dt.datetime(2024, 1, 1), "01/02/2024", dt.datetime(2024, 3, 1), "03/02/2027"]
+    mql = ["01/01/2024", dt.datetime(2024, 2, 1), "01/03/2024 00:30", None]
+    _workbook(
+        tmp_path / "export.xlsx",
+        {
+            "Leads": pd.DataFrame(
+                {
+                    "ID Contatto": ["C1", "C2", "C3", "C4"],
+                    "Data creazione": created,
+                    "Data MQL": mql,
+                }
+            )
+        },
+    )
+    (tmp_path / "m.yaml").write_text(ROME_MAPPING, encoding="utf-8")
+    data, report = load_crm(
+        tmp_path / "export.xlsx", tmp_path / "m.yaml", pseudonymise=False, now=ts("2025-01-01")
+    )
+    days = ["2024-01-01", "2024-02-01", "2024-03-01", "2027-02-03"]
+    assert data.leads["created_at"].tolist() == [ts(d) for d in days]
+    assert report.tables["leads"].start == ts("2024-01-01")
+    mqls = data.stage_history.set_index("lead_id")["entered_at"]
+    # a value with a time of day is still a local time: 00:30 in Rome is 23:30 UTC
+    assert mqls.to_dict() == {
+        "C1": ts("2024-01-01"),
+        "C2": ts("2024-02-01"),
+        "C3": ts("2024-02-29 23:30"),
+    }
+    assert report.get("future_dates").examples[0]["row"] == 5
+
+
+SF_FOOTER = (
+    '\n"Confidential Information - Do Not Distribute"\n'
+    '"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."\n'
+)
+
+
+def _sf_leads(n: int, totals: bool) -> str:
+    rows = "".join(f'"L{i}","0{1 + i % 9}/03/2024","Open"\n' for i in range(1, n + 1))
+    total = f'"Grand Totals ({n} records)","",""\n' if totals else ""
+    return '"Lead ID","Created Date","Lead Status"\n' + rows + total + SF_FOOTER
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-16"])
+@pytest.mark.parametrize("n", [3, 3000])  # 3000 rows: only the file's end is read for the footer
+@pytest.mark.parametrize("totals", [True, False])
+def test_a_salesforce_report_footer_is_a_footer_not_broken_rows(tmp_path, encoding, n, totals):
+    (tmp_path / "report_leads.csv").write_text(_sf_leads(n, totals), encoding=encoding)
+    data, report = load_crm(tmp_path, "salesforce", pseudonymise=False)
+    assert len(data.leads) == n and "ragged_rows" not in report.codes(), report.render_text()
+    footer = [f for f in report.findings if f.code == "report_footer"]
+    assert [(f.severity, f.count, f.file) for f in footer] == [("info", 2, "report_leads.csv")]
+    note = report.get("totals_row")
+    assert (note is not None) == totals
+    if totals:  # the footer follows it: it is not the file's last line and is not called so
+        assert note.examples == [{"row": n + 2, "value": ""}]
+        for lang in ("en", "it"):
+            assert "last row" not in note.message(lang) and "ultima riga" not in note.message(lang)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a one-field line among the records is a broken row, even with a footer below
+        '"Lead ID","Created Date"\n"L1","01/03/2024"\n"oops"\n"L2","02/03/2024"\n' + SF_FOOTER,
+        # lines of several fields at the end are broken rows, not a footer
+        '"Lead ID","Created Date","Lead Status"\n"L1","01/03/2024","Open"\n"x","y"\n"z","w"\n',
+    ],
+)
+def test_only_one_field_lines_closing_the_file_are_a_footer(tmp_path, text):
+    (tmp_path / "report_leads.csv").write_text(text, encoding="utf-8")
+    _, report = load_crm(tmp_path, "salesforce", pseudonymise=False)
+    ragged = report.get("ragged_rows")
+    footer = report.get("report_footer")
+    if "Confidential" in text:
+        assert ragged.count == 1 and ragged.examples == [{"row": 3, "value": ""}]
+        assert footer.count == 2
+    else:
+        assert ragged.count == 2 and footer is None
+
+
+IT_MAPPING = (
+    "name: acme\ntimezone: Europe/Rome\ndate_order: dmy\nsources:\n"
+    "  - name: contacts\n    table: leads\n    files: ['*Leads*']\n"
+    "    columns: {lead_id: [ID Contatto], created_at: [Data creazione], source: [Origine]}\n"
+    "    stage_dates: {mql: [Data MQL], sql: [Data SQL]}\n"
+    "  - name: deals\n    table: opportunities\n    files: ['*Trattative*']\n"
+    "    columns: {opportunity_id: [ID], lead_id: [ID Contatto], amount: [Importo],"
+    " created_at: [Data apertura], outcome: {from: [Esito], values: {vinta: won}, default: open}}\n"
+)
+
+
+def test_findings_name_the_files_columns_and_show_cells_as_written(tmp_path):
+    leads = pd.DataFrame(
+        {
+            "ID Contatto": ["C1", "C2", "C3"],
+            "Data creazione": ["01/02/2024", "02/02/2024", "03/02/2027"],
+            "Origine": ["Web", None, "Fiera"],
+            "Data MQL": ["05/02/2024", "06/02/2028", None],
+            "Data SQL": [None, "07/02/2024", None],
+        }
+    )
+    deals = pd.DataFrame(
+        {
+            "ID": ["T1", "T2"],
+            "ID Contatto": ["C1", "C2"],
+            "Importo": [-200, 1500],
+            "Data apertura": ["10/02/2024", "11/02/2024"],
+            "Esito": ["Vinta", "Aperta"],
+        }
+    )
+    _workbook(tmp_path / "export.xlsx", {"Leads": leads, "Trattative": deals})
+    (tmp_path / "m.yaml").write_text(IT_MAPPING, encoding="utf-8")
+    _, report = load_crm(
+        tmp_path / "export.xlsx", tmp_path / "m.yaml", pseudonymise=False, now=ts("2025-01-01")
+    )
+    by = {(f.code, f.table): f for f in report.findings}
+    future = by[("future_dates", "leads")]
+    assert (future.column, future.source_column) == ("created_at", "Data creazione")
+    assert future.examples == [{"row": 4, "value": "03/02/2027"}]  # the cell, not 2027-02-03...
+    negative = by[("negative_values", "opportunities")]
+    assert (negative.source_column, negative.examples) == ("Importo", [{"row": 2, "value": "-200"}])
+    blank = by[("blank_values", "leads")]
+    assert "Rows where 'Origine (source)' is blank" in blank.message("en")
+    text = report.render_text("it")
+    assert "export.xlsx [Leads], colonna Data creazione (created_at): Date successive" in text
+    assert "colonna Importo (amount): Valori negativi in 'Importo (amount)'" in text
+    assert "colonna created_at" not in text and "colonna amount" not in text
+    as_json = report.to_dict("en")["findings"]
+    assert {(f["column"], f["source_column"]) for f in as_json if f["code"] == "future_dates"} == {
+        ("created_at", "Data creazione"),
+        ("entered_at", "Data MQL / Data SQL"),
+    }
+    # a stage entry fed by one of two date columns: no single cell to show, so the date as read
+    stage = by[("future_dates", "stage_history")]
+    assert stage.examples == [{"row": 3, "value": "2028-02-06 00:00:00+00:00"}]

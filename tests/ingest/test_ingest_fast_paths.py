@@ -377,3 +377,19 @@ def test_a_skipped_stage_does_not_hide_an_inversion():
 def test_the_head_first_pattern_test_equals_testing_every_cell(values, head, pattern):
     series = pd.Series(values, dtype="str")  # the head cut anywhere, even at 0
     assert _all_match(series, pattern, head) == regex_mask(series, pattern).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet="0123456789 aé€+-", max_size=12) | st.none(), max_size=30),
+    st.integers(0, 5),
+    st.booleans(),
+)
+def test_digit_counts_count_the_ascii_digits_of_every_cell(values, cut, large):
+    from helpers.ingest.safety import digit_counts
+
+    arr = pa.array(values, type=pa.large_string() if large else pa.string())
+    chunked = pa.chunked_array([arr[:cut], arr[cut:]]) if cut < len(values) else arr
+    want = [sum(c in "0123456789" for c in v) if v is not None else 0 for v in values]
+    assert digit_counts(chunked).tolist() == want
+    assert digit_counts(arr[cut:]).tolist() == want[cut:]  # a slice of a larger array

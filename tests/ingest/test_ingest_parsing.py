@@ -44,10 +44,38 @@ def test_iso_with_offsets_and_naive_times_in_a_time_zone():
     assert list(r.values[:3]) == [
         ts("2024-07-01 10:00"),
         ts("2024-07-01 10:00"),
-        ts("2024-01-14 23:00"),
+        ts("2024-01-15"),  # a date without a time is that day, not local midnight
     ]
     assert r.values[3:].isna().all() and not r.unparseable.any()
     assert str(r.values.dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.parametrize("tz", ["Europe/Rome", "America/Sao_Paulo", "Asia/Tokyo", "UTC"])
+def test_a_date_without_a_time_is_its_calendar_day_in_any_time_zone(tz):
+    # every format a date can come in, with and without a time of day, in one column
+    values = [
+        "03/02/2027",
+        "2024-01-01",
+        "45292",
+        "03/02/2027 10:00",
+        "2024-07-01 12:00",
+        "45292.5",
+    ]
+    r = parse_dates(pd.Series(values), tz=tz, day_first=True, excel_serial=True)
+    assert not r.unparseable.any()
+    days = [ts("2027-02-03"), ts("2024-01-01"), ts("2024-01-01")]
+    assert list(r.values[:3]) == days
+    local = pd.Series(["2027-02-03 10:00", "2024-07-01 12:00", "2024-01-01 12:00"])
+    want = pd.to_datetime(local).dt.tz_localize(tz).dt.tz_convert("UTC")
+    assert list(r.values[3:]) == list(want)
+
+
+def test_a_column_of_dates_only_keeps_every_day_and_month_in_a_time_zone():
+    days = pd.date_range("2024-01-01", "2024-12-31", freq="D")
+    for text in (days.strftime("%d/%m/%Y"), days.strftime("%Y-%m-%d")):
+        r = parse_dates(pd.Series(text), tz="Europe/Rome", day_first=True)
+        assert (r.values.dt.strftime("%Y-%m-%d") == days.strftime("%Y-%m-%d")).all()
+        assert (r.values == days.tz_localize("UTC")).all()
 
 
 def test_excel_serial_and_epoch_milliseconds():

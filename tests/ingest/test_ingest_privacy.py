@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -187,3 +189,157 @@ def test_real_column_names_are_not_mistaken_for_data():
     assert not header_looks_like_data(["Unnamed: 3", ""])
     for cell in ("a.b@example.it", "+39 347 555 0000", "1000", "05/01/2024", "3.504,00"):
         assert header_looks_like_data(["Name", cell])
+
+
+PHONES = ["+39 333 1234567", "347 1234567", "338 765 4321", "+39 02 555 0001", "02-1234-5678"]
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_examples_of_free_text_never_show_a_phone_number(phone):
+    from helpers.ingest.report import MAX_EXAMPLE_CHARS, mask_value
+
+    note = f"richiamare mario@example.it al {phone}, grazie"
+    assert mask_value(note) == f"richiamare m***@*** al ***{phone[-2:]}, grazie"
+    # a number that the cut of a long text goes through is not shown in part either
+    for pad in range(MAX_EXAMPLE_CHARS - 20, 2 * MAX_EXAMPLE_CHARS + 5):
+        shown = mask_value("x" * pad + " tel. " + phone + " e altro testo" * 5)
+        digits = "".join(c for c in shown if c.isdigit())
+        assert len(digits) <= 2, shown
+
+
+DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31))
+TIMES = st.sampled_from(["", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %H.%M", "T%H:%M:%SZ"])
+DATE_FORMATS = st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y"])
+
+
+def _amount(value: float, style: int) -> str:
+    plain = f"{value:,.2f}"  # 1,234,567.89
+    return [
+        plain,
+        plain.replace(",", "X").replace(".", ",").replace("X", "."),  # 1.234.567,89
+        plain.replace(",", " "),  # 1 234 567.89
+        plain.replace(",", "'"),  # 1'234'567.89
+        f"{value:.2f}",  # 1234567.89
+        f"€ {value:,.0f}".replace(",", "."),  # € 1.234.568
+        f"{value:,.0f} EUR".replace(",", " "),  # 1 234 568 EUR
+    ][style]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    DATES,
+    TIMES,
+    DATE_FORMATS,
+    st.floats(min_value=0, max_value=1e12, allow_nan=False),
+    st.integers(0, 6),
+    st.sampled_from(["", "Importo ", "del ", "(", "ore ", "€"]),
+)
+def test_dates_and_amounts_are_not_phone_numbers(day, time, fmt, value, style, before):
+    from helpers.ingest.report import mask_value
+
+    when = dt.datetime.combine(day, dt.time(13, 5, 9)).strftime(fmt + time)
+    amount = _amount(value, style)
+    for text in (when, amount, f"{before}{when} e {amount}", f"{before}{amount}, {when}."):
+        assert privacy.phones_in(text) == [], text
+        assert not privacy.phone_cells(pd.Series([text], dtype="str")).any(), text
+        assert mask_value(text) == text[:60] + ("..." if len(text) > 60 else "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["+39 ", "+1 ", "0039 ", "+44 (0)", ""]),
+    st.lists(st.integers(2, 4), min_size=2, max_size=4),
+    st.sampled_from([" ", "-", "."]),
+    st.integers(0, 10**15),
+    st.sampled_from(["tel. ", "cell: ", "chiamare il ", "("]),
+)
+def test_phone_numbers_in_text_are_found_and_replaced(prefix, groups, sep, seed, before):
+    digits = str(seed).zfill(16)
+    lead, used, parts = "3", 1, []
+    for size in groups:
+        parts.append(digits[used : used + size])
+        used += size
+    number = prefix + lead + parts[0] + sep + sep.join(parts[1:])
+    total = sum(c.isdigit() for c in number)
+    text = f"{before}{number} entro venerdì"
+    found = privacy.phones_in(text)
+    # the shapes that are not phone numbers without a country code: a US ZIP+4 code, thousands
+    # groups, a decimal number, a date
+    other = r"\d{5}-\d{4}$|\d{1,3}([ .])\d{3}(\1\d{3})*$|\d+\.\d+$|\d{4}[.-]\d\d[.-]\d\d(?!\d)"
+    if 9 <= total <= 15 and (prefix or not re.match(other, number)):
+        assert len(found) == 1 and found[0].endswith(number), (text, found)
+        assert number not in privacy.replace_phones(text, lambda p: "TOKEN")
+
+
+def test_ids_postcodes_and_years_are_not_phone_numbers():
+    for text in (
+        "00123456789",  # a code alone in its cell (leading zeros keep it text)
+        "00Q000000000001",  # a Salesforce id
+        "b91cf8812365f50ff4bda4bcd6206b05",
+        "CAP 00186 Roma",
+        "12345-6789",  # a US ZIP+4 code
+        "anon_1234567890123456",  # a token
+        "ore 10:30:00 del 2024-03-12",
+    ):
+        assert privacy.phones_in(text) == [], text
+
+
+def test_phone_numbers_in_a_kept_text_column_are_pseudonymised_and_reported(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "leads.csv").write_text(
+        "lead_id;created_at;notes;codice\n"
+        "L1;01/03/2024;Parlato con Niccolò D'Amico, cell. 347 1234567;00123456789\n"
+        "L2;02/03/2024;Fattura 1.234.567,50 del 12.03.2024;00123456790\n"
+        "L3;03/03/2024;richiamare al +39 02 555 0001 o al 347 1234567;00123456791\n",
+        encoding="utf-8",
+    )
+    data, report = load_crm(folder, "kit", key=b"k")
+    notes = data.leads["notes"].tolist()
+    token = privacy.tokens(pd.Series(["347 1234567"]), b"k").iloc[0]
+    assert notes[0] == f"Parlato con Niccolò D'Amico, cell. {token}"
+    assert notes[1] == "Fattura 1.234.567,50 del 12.03.2024"
+    assert notes[2].startswith("richiamare al anon_") and notes[2].endswith(f"o al {token}")
+    assert data.leads["codice"].tolist() == ["00123456789", "00123456790", "00123456791"]
+    found = [f for f in report.findings if f.code == "phone_in_column"]
+    assert [(f.severity, f.column, f.count) for f in found] == [("warning", "notes", 2)]
+    assert found[0].examples[0] == {
+        "row": 2,
+        "value": "Parlato con Niccolò D'Amico, cell. ***67",
+    }
+    out = tmp_path / "canonical"
+    save_canonical(data, out)
+    written = pd.read_parquet(out / "leads.parquet")
+    blob = written.to_csv() + json.dumps(report.to_dict()) + report.render_text("it")
+    for phone in ("347 1234567", "555 0001"):
+        assert phone not in blob
+
+
+def test_values_shown_in_a_message_are_masked_like_examples(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,created_at,channel\nL1,2024-01-05,inbound\nL2,2024-01-06,+39 347 1234567\n",
+        encoding="utf-8",
+    )
+    _, report = load_crm(tmp_path, "kit", pseudonymise=False)
+    finding = report.get("unknown_values")
+    assert finding.params["values"] == "***67"
+    assert "1234567" not in report.render_text("en") + json.dumps(report.to_dict())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789 .-+()/:,#aé_", max_size=30) | st.none(), max_size=20))
+def test_the_column_scan_finds_exactly_the_cells_with_a_phone_number(values):
+    # the RE2 pass over the column only narrows the cells the exact pattern looks at
+    got = privacy.phone_cells(pd.Series(values, dtype="str")).tolist()
+    assert got == [v is not None and bool(privacy.phones_in(v)) for v in values]
+
+
+def test_phone_numbers_are_pseudonymised_even_when_the_data_is_not_usable(tmp_path):
+    # a leads file without its created_at column: an error, and the leads are not checked
+    (tmp_path / "leads.csv").write_text(
+        "lead_id,notes\nL1,cell. 347 1234567\nL2,ok\n", encoding="utf-8"
+    )
+    data, report = load_crm(tmp_path, "kit", key=b"k")
+    assert not report.usable and report.get("missing_column") is not None
+    assert "347 1234567" not in data.leads.to_csv()
+    assert data.leads["notes"].iloc[0].startswith("cell. anon_")

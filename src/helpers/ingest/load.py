@@ -39,8 +39,10 @@ from helpers.ingest.validate import (
     FILE,
     INTERNAL,
     ROW,
+    Provenance,
     check_tables,
-    row_examples,
+    files_of,
+    row_finding,
     summarise,
 )
 from helpers.model import SCHEMAS, CrmData
@@ -51,13 +53,20 @@ UNPARSEABLE_SHARE = 0.01  # more unreadable required dates than this makes the d
 
 @dataclass
 class Mapped:
-    """What one file contributed: rows for its table, derived stage and activity rows."""
+    """What one file contributed: rows for its table, derived stage and activity rows, and
+    which of the file's columns fed each canonical column (per table; None: a value the mapping
+    supplies)."""
 
     table: str
     source: SourceSpec
     frame: pd.DataFrame
     stage_rows: list[pd.DataFrame] = field(default_factory=list)
     activity_rows: list[pd.DataFrame] = field(default_factory=list)
+    origins: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
+
+    def fed(self, table: str, column: str, *names: str | None) -> None:
+        have = self.origins.setdefault(table, {}).setdefault(column, [])
+        have.extend(n for n in names if n not in have)
 
 
 def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
@@ -79,7 +88,7 @@ def _convert(
 
     A date column already parsed with the file's day/month order comes as ``parsed``."""
     table, personal = ctx["table"], spec.name in mapping.personal_columns()
-    base = {"table": table, "file": raw.name, "column": spec.name}
+    base = {"table": table, "file": raw.name, "column": spec.name, "source_column": values.name}
     if spec.type == "date":
         if parsed is None:
             parsed = _parse_dates(values, raw, mapping, _day_first(raw, mapping))
@@ -347,6 +356,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
     ctx = {"table": src.table}
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
+    fed: dict[str, str] = {}  # canonical column -> the file's column
     dates: dict[str, pd.Series] = {}  # a source column read as dates once, however often used
     parsed_dates, day_first = _file_dates(frame, _date_columns(index, src), raw, mapping)
 
@@ -383,6 +393,7 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
                 )
             continue
         used.add(col)
+        fed[spec.name] = col
         parsed = parsed_dates.get(col) if spec.type == "date" else None
         out[spec.name] = _convert(frame[col], spec, raw, mapping, ctx, findings, parsed)
         if spec.type == "date":
@@ -412,11 +423,16 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
     mapped[FILE] = raw.name
     mapped[ROW] = frame.index.to_numpy(dtype="int64") + raw.first_row  # the reader's positions
     result = Mapped(src.table, src, mapped)
+    for name in out:
+        result.fed(src.table, name, fed.get(name, name))
     if src.outcome_flags:
-        _outcome_from_flags(mapped, frame, index, src)
+        flags = _outcome_from_flags(mapped, frame, index, src)
+        if flags:  # they decide the outcome, whatever column the mapping names for it
+            result.origins.setdefault(src.table, {})["outcome"] = flags
     if "lead_id" not in mapped:
         return result
     lead = mapped["lead_id"]
+    lead_col = fed.get("lead_id", "lead_id")
     stage_ctx = {"table": "stage_history", "required": True}
     stage_specs = {
         k: ColumnSpec("entered_at", cands, "date") for k, cands in src.stage_dates.items()
@@ -429,6 +445,9 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         for cand in dict.fromkeys(find_column(index, (c,)) for c in cols):
             used.add(cand)
             when = when.fillna(date_of(cand, stage_ctx))
+            result.fed("stage_history", "entered_at", cand)
+        result.fed("stage_history", "lead_id", lead_col)
+        result.fed("stage_history", "stage", None)
         keep = when.notna() & lead.notna()
         result.stage_rows.append(
             pd.DataFrame(
@@ -448,6 +467,10 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         if status_col and date_col:
             status = clean_text(frame[status_col])
             when = date_of(date_col, stage_ctx)
+            for column, name in zip(
+                ("lead_id", "stage", "entered_at"), (lead_col, status_col, date_col), strict=True
+            ):
+                result.fed("stage_history", column, name)
             keep = status.notna() & when.notna() & lead.notna()
             result.stage_rows.append(
                 pd.DataFrame(
@@ -488,6 +511,10 @@ def map_file(raw: RawFile, src: SourceSpec, mapping: Mapping, findings: list[Fin
         if not col:
             continue
         when = date_of(col, {"table": "activities", "required": True})
+        for column, name in (("at", col), ("lead_id", lead_col)):
+            result.fed("activities", column, name)
+        for column in ("activity_id", "side", "type"):
+            result.fed("activities", column, None)
         keep = when.notna() & lead.notna()
         result.activity_rows.append(
             pd.DataFrame(
@@ -511,20 +538,23 @@ TRUE_WORDS = {"true", "1", "yes", "y", "vero", "si", "sì", "x"}
 
 def _outcome_from_flags(
     mapped: pd.DataFrame, frame: pd.DataFrame, index: dict[str, str], src: SourceSpec
-) -> None:
-    """Outcome from won / closed flag columns (Salesforce ``Won``, ``Closed``) where present."""
-    flags = {}
+) -> list[str | None]:
+    """Outcome from won / closed flag columns (Salesforce ``Won``, ``Closed``) where present;
+    the columns it was read from (none: the flags are not in the file)."""
+    flags, cols = {}, []
     for name, cands in src.outcome_flags.items():
         col = find_column(index, cands)
         if col is not None:
             flags[name] = clean_text(frame[col]).str.lower().isin(TRUE_WORDS)
+            cols.append(col)
     if "won" not in flags:
-        return
+        return []
     outcome = pd.Series("open", index=mapped.index, dtype="str")
     if "closed" in flags:
         outcome = outcome.mask(flags["closed"], "lost")
     outcome = outcome.mask(flags["won"], "won")
     mapped["outcome"] = outcome
+    return cols
 
 
 def _outcome_stage_rows(opps: pd.DataFrame, mapping: Mapping) -> pd.DataFrame | None:
@@ -565,7 +595,12 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
 
 
 def _merge_into(
-    base: pd.DataFrame, extra: pd.DataFrame, key: str, table: str, findings: list[Finding]
+    base: pd.DataFrame,
+    extra: pd.DataFrame,
+    key: str,
+    table: str,
+    findings: list[Finding],
+    sources: Provenance,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Add ``extra``'s columns to ``base`` rows with the same ``key`` (blanks are filled); also
     the columns only ``extra`` has, blank on the rows it has no match for (said in one finding).
@@ -574,28 +609,16 @@ def _merge_into(
     dup = extra[key].duplicated(keep="first") & extra[key].notna()
     if dup.any():
         findings.append(
-            Finding(
-                "warning",
-                "duplicate_ids",
-                table=table,
-                file=files,
-                column=key,
-                count=int(dup.sum()),
-                examples=row_examples(extra, dup, key, False),
+            row_finding(
+                "warning", "duplicate_ids", table, extra, dup, key, personal=False, sources=sources
             )
         )
     extra = extra[~dup & extra[key].notna()]
     orphan = ~isin_text(extra[key], base[key])
     if orphan.any():
         findings.append(
-            Finding(
-                "warning",
-                "orphan_rows",
-                table=table,
-                file=files,
-                column=key,
-                count=int(orphan.sum()),
-                examples=row_examples(extra, orphan, key, False),
+            row_finding(
+                "warning", "orphan_rows", table, extra, orphan, key, personal=False, sources=sources
             )
         )
     add = extra.drop(columns=list(INTERNAL), errors="ignore").set_index(key)
@@ -607,9 +630,12 @@ def _merge_into(
                 "info",
                 "merge_unmatched",
                 table=table,
-                file=files,
+                file=files_of(base, unmatched),  # where those rows are
                 count=int(unmatched.sum()),
-                params={"columns": ", ".join(new[:5]) + (", ..." if len(new) > 5 else "")},
+                params={
+                    "merged": files,
+                    "columns": ", ".join(new[:5]) + (", ..." if len(new) > 5 else ""),
+                },
             )
         )
     joined = base.merge(
@@ -619,6 +645,27 @@ def _merge_into(
         if f"{col}__extra" in joined:
             joined[col] = joined[col].fillna(joined.pop(f"{col}__extra"))
     return joined, new
+
+
+def _provenance(readable: list[RawFile], mapped: list[Mapped]) -> Provenance:
+    """Which file column fed each canonical column, per file, and the files' cells as read."""
+    sources = Provenance()
+    names = [raw.name for raw in readable]
+    for raw in readable:
+        if names.count(raw.name) == 1:  # two inputs of one name: their cells are not told apart
+            sources.cells[raw.name] = (raw.frame, raw.first_row)
+    for m in mapped:
+        file = str(m.frame[FILE].iloc[0]) if len(m.frame) else ""
+        for table, columns in m.origins.items():
+            for column, fed in columns.items():
+                sources.add(table, file, column, fed)
+        own = m.origins.get(m.table, {})
+        if m.source.outcome_stages and m.table == "opportunities":  # see _outcome_stage_rows
+            sources.add("stage_history", file, "lead_id", own.get("lead_id", []))
+            sources.add("stage_history", file, "stage", [None])
+            for column in ("created_at", "closed_at"):
+                sources.add("stage_history", file, "entered_at", own.get(column, []))
+    return sources
 
 
 MAP_THREADS = 4  # files mapped at once: Arrow and NumPy work outside the interpreter lock
@@ -709,6 +756,7 @@ def load_crm(
         findings.extend(own)
         if result is not None:
             mapped.append(result)
+    sources = _provenance(readable, mapped)
     tables: dict[str, pd.DataFrame] = {}
     for table in SCHEMAS:
         frames = [m.frame for m in mapped if m.table == table and not m.source.merge_on]
@@ -719,7 +767,7 @@ def load_crm(
     for m in mapped:
         if m.source.merge_on and m.table in tables and m.source.merge_on in m.frame:
             tables[m.table], new = _merge_into(
-                tables[m.table], m.frame, m.source.merge_on, m.table, findings
+                tables[m.table], m.frame, m.source.merge_on, m.table, findings, sources
             )
             merged.setdefault(m.table, set()).update(new)
     if "stage_history" in tables:  # a stage history file of its own: no columns are missing
@@ -734,7 +782,7 @@ def load_crm(
     if acts is not None:
         tables["activities"] = acts
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    tables, more = check_tables(tables, mp, now, merged=merged)
+    tables, more = check_tables(tables, mp, now, merged=merged, sources=sources)
     if any(f.code == "no_stage_dates" for f in findings):  # it already says what to add
         more = [f for f in more if not (f.code == "table_absent" and f.table == "stage_history")]
     findings.extend(more)
@@ -745,9 +793,18 @@ def load_crm(
     if pseudonymise:
         secret = key if key is not None else privacy.load_key()
         personal = sorted(mp.personal_columns())
+        # without errors the checks have looked for phone numbers in every text column: only
+        # where they found some is a column read again (every column costs seconds on millions
+        # of rows); with errors a table may have skipped its checks, so every column is read
+        phones = {(f.table, f.column) for f in findings if f.code == "phone_in_column"}
+        checked = not any(f.severity == "error" for f in findings)
         clean = {
-            name: privacy.pseudonymise_stray_emails(
-                privacy.pseudonymise(df, personal, secret), personal, secret
+            name: privacy.pseudonymise_stray_phones(
+                privacy.pseudonymise_stray_emails(
+                    privacy.pseudonymise(df, personal, secret), personal, secret
+                ),
+                [c for c in df.columns if (name, c) not in phones] if checked else personal,
+                secret,
             )
             for name, df in clean.items()
         }

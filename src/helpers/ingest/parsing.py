@@ -4,7 +4,8 @@ Dates: ISO 8601 (with or without an offset), ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (o
 time and AM/PM), Excel serial numbers (XLSX) and epoch milliseconds. The day/month order is decided
 per column from the values (``load`` then makes a file's undecided columns follow a decided one);
 naive times are read in the export's time zone and converted to UTC (see :func:`_to_utc` for the
-hours that clock changes repeat or skip).
+hours that clock changes repeat or skip); a value without a time of day is a calendar date, that
+day at midnight UTC whatever the time zone.
 Numbers: decimal comma or point, thousands separators, currency symbols.
 """
 
@@ -25,6 +26,7 @@ ISO_RE = (
     r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"  # after a time
+ISO_TIMED_RE = r"^\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:"  # an ISO value with a time of day
 SLASH_RE = (
     r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})"
     r"(?:[ T,]+(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?$"
@@ -110,8 +112,13 @@ def _mask(arr: pa.Array, pattern: str, index: pd.Index) -> pd.Series:
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=index)
 
 
-def _to_utc(naive: pd.Series, tz: str) -> pd.Series:
+def _to_utc(naive: pd.Series, tz: str, timed: pd.Series | None = None) -> pd.Series:
     """Times in UTC; times without a zone are local times of ``tz``.
+
+    ``timed``: which values were written with a time of day (default: all of them). The others
+    are calendar dates, not instants: each is its day at midnight UTC whatever ``tz``, so
+    ``03/02/2027`` in a Europe/Rome export stays 3 February instead of becoming 23:00 UTC on the
+    2nd (and a monthly cohort keeps its first-of-the-month leads).
 
     A local time that the autumn clock change repeats (Europe/Rome 2024-10-27 02:30 happens at
     00:30 and at 01:30 UTC) is read as the first of the two instants, still in summer time; a
@@ -120,6 +127,12 @@ def _to_utc(naive: pd.Series, tz: str) -> pd.Series:
     """
     if naive.dt.tz is not None:
         return naive.dt.tz_convert("UTC")
+    if tz == "UTC" or (timed is not None and not timed.any()):
+        return naive.dt.tz_localize("UTC")
+    if timed is not None and not timed.all():  # dates and times in one column: each its own way
+        out = naive.dt.tz_localize("UTC")
+        out[timed] = _to_utc(naive[timed], tz)
+        return out
     first = np.ones(len(naive), dtype=bool)  # True: the summer-time (earlier) reading
     return naive.dt.tz_localize(tz, ambiguous=first, nonexistent="shift_forward").dt.tz_convert(
         "UTC"
@@ -197,7 +210,9 @@ def parse_dates(
                 out[aware] = _iso_utc(text[aware])
             if naive.any():
                 out[naive] = _to_utc(
-                    pd.to_datetime(text[naive], format="ISO8601", errors="coerce"), tz
+                    pd.to_datetime(text[naive], format="ISO8601", errors="coerce"),
+                    tz,
+                    _mask(_arrow(text[naive]), ISO_TIMED_RE, text[naive].index),
                 )
     odd_order = None
     if slash.any():
@@ -209,7 +224,7 @@ def parse_dates(
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce")
         naive = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
-        out[serial] = _to_utc(naive.dt.round("s"), tz)
+        out[serial] = _to_utc(naive.dt.round("s"), tz, days % 1 != 0)  # a fraction is a time
     if epoch.any():
         ms = pd.to_numeric(text[epoch], errors="coerce")
         out[epoch] = pd.to_datetime(ms, unit="ms", utc=True)
@@ -243,6 +258,7 @@ def _slash_dates(
         return pd.Series(pc.cast(field, pa.int32()).to_numpy(zero_copy_only=False), index=index)
 
     a, b, y = num("a"), num("b"), num("y")
+    timed = num("H").notna()
     hour, minute, second = num("H").fillna(0), num("M").fillna(0), num("S").fillna(0)
     ampm = pd.Series(
         pc.utf8_lower(pc.struct_field(parts, "ampm")).to_numpy(zero_copy_only=False), index=index
@@ -271,7 +287,7 @@ def _slash_dates(
         {"year": y, "month": month, "day": day, "hour": hour, "minute": minute, "second": second}
     )
     naive = pd.to_datetime(frame, errors="coerce")
-    return _to_utc(naive, tz).astype(UTC_TS), order, ambiguous, odd
+    return _to_utc(naive, tz, timed).astype(UTC_TS), order, ambiguous, odd
 
 
 def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> NumberParse:

@@ -27,6 +27,8 @@ SNIFF_BYTES = 64 * 1024
 BLOCK_SIZE = 8 << 20  # large enough for very long cells
 MAX_BLOCK_SIZE = 512 << 20
 ROW_TEXT_CHARS = 200  # of a skipped row's text, kept only to find its line
+FOOTER_BYTES = 16 * 1024  # the end of a file, looked at for a report footer
+FOOTER_LINES = 10  # at most this many footer lines
 
 
 @dataclass
@@ -163,6 +165,9 @@ def read_csv(path: Path) -> RawFile:
         return raw
     if code == "encoding_fallback":
         raw.problems.append(ReadProblem("info", code, params={"encoding": raw.encoding}))
+    bad_rows, footer = _without_footer(path, raw.encoding, raw.delimiter, bad_rows)
+    if footer:
+        raw.problems.append(ReadProblem("info", "report_footer", count=footer))
     if bad_rows:
         raw.problems.append(
             ReadProblem(
@@ -184,6 +189,52 @@ def read_csv(path: Path) -> RawFile:
     return raw
 
 
+def _line_key(text: str) -> str:
+    """A skipped row's text or a line of the file, as the two are compared."""
+    return text.lstrip("\ufeff").split("\n")[0].rstrip("\r")[:ROW_TEXT_CHARS]
+
+
+def _without_footer(
+    path: Path, encoding: str, delimiter: str, bad: list[tuple[int | None, str]]
+) -> tuple[list[tuple[int | None, str]], int]:
+    """The skipped rows that are not a report footer, and how many are.
+
+    A footer is what a CRM report appends after its records (Salesforce: a blank line, then
+    "Confidential Information - Do Not Distribute" and "Copyright (c) 2000-2024
+    salesforce.com, inc. All rights reserved."): lines of one field each, at most
+    ``FOOTER_LINES``, closing the file below a line of several fields (a record or a totals
+    row). Only the end of the file is read.
+    """
+    if not bad:
+        return bad, 0
+    size = path.stat().st_size
+    start = max(0, size - FOOTER_BYTES)
+    with path.open("rb") as fh:
+        bom = fh.read(2)
+        codec = encoding
+        if encoding == "utf-16":
+            start -= start % 2  # whole two-byte units
+            codec = "utf-16" if start == 0 else "utf-16-le" if bom == b"\xff\xfe" else "utf-16-be"
+        fh.seek(start)
+        lines = fh.read().decode(codec, errors="replace").splitlines()[1 if start else 0 :]
+    footer: list[str] = []
+    for line in reversed([ln for ln in lines if ln.strip()][-FOOTER_LINES - 1 :]):
+        if len(next(csv.reader([line], delimiter=delimiter), [])) > 1:
+            break
+        footer.append(_line_key(line))
+    else:  # no record above those lines within reach: not a footer
+        return bad, 0
+    wanted = Counter(footer)
+    kept = []
+    for number, text in bad:
+        key = _line_key(text)
+        if wanted[key]:
+            wanted[key] -= 1
+        else:
+            kept.append((number, text))
+    return kept, len(bad) - len(kept)
+
+
 def _line_numbers(
     path: Path, encoding: str, rows: list[tuple[int | None, str]]
 ) -> list[int | None]:
@@ -192,15 +243,14 @@ def _line_numbers(
     wanted: dict[str, list[int]] = {}
     for i, (number, text) in enumerate(rows):
         if number is None:
-            key = text.lstrip("\ufeff").split("\n")[0].rstrip("\r")[:ROW_TEXT_CHARS]
-            wanted.setdefault(key, []).append(i)
+            wanted.setdefault(_line_key(text), []).append(i)
     numbers = [number for number, _ in rows]
     if not wanted:
         return numbers
     decoding = "utf-16" if encoding == "utf-16" else encoding
     with path.open(encoding=decoding, errors="replace", newline="") as fh:
         for line_number, line in enumerate(fh, start=1):
-            slots = wanted.get(line.rstrip("\r\n").lstrip("\ufeff")[:ROW_TEXT_CHARS])
+            slots = wanted.get(_line_key(line.rstrip("\r\n")))
             if slots:
                 numbers[slots.pop(0)] = line_number
                 if not any(wanted.values()):
@@ -337,13 +387,13 @@ def _header_text(value: Any) -> str:
 
 
 def _sheet_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as text (dates as ISO text); repeated or blank names are kept as they are, for
-    :func:`_unique_columns` to report and rename."""
+    """Every cell as text (dates as ISO text, date cells without a time); repeated or blank
+    names are kept as they are, for :func:`_unique_columns` to report and rename."""
     columns = []
     for position in range(frame.shape[1]):
         s = frame.iloc[:, position]
         if pd.api.types.is_datetime64_any_dtype(s):
-            text = s.dt.strftime("%Y-%m-%d %H:%M:%S")
+            text = s.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(MIDNIGHT)
         else:
             text = s.map(_cell_text, na_action="ignore")
         columns.append(text.astype("str").reset_index(drop=True))
@@ -352,9 +402,16 @@ def _sheet_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+MIDNIGHT = " 00:00:00"  # the time of an Excel date cell: the cell is a day, not an instant
+
+
 def _cell_text(value: Any) -> str:
+    """A cell as text; a date cell (a date-time at midnight) as ``YYYY-MM-DD``, without a time,
+    so it is read as a calendar date whatever the mapping's time zone."""
     if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+        if not hasattr(value, "hour"):
+            return value.isoformat()
+        return value.isoformat(sep=" ").removesuffix(MIDNIGHT)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -9,13 +9,16 @@ from typing import Any
 import pandas as pd
 
 from helpers.messages import current_language, has, t
+from helpers.privacy import replace_phones
 from helpers.results import fmt_number
+from helpers.stages import normalise_label
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 MAX_EXAMPLES = 5
 MAX_EXAMPLE_CHARS = 60
 EMAIL_RE = re.compile(r"[^\s@]+@\S*")  # any word with an @ inside, even cut short
 PHONE_RE = re.compile(r"^\+?[\d\s().\-/]{6,}$")
+CUT_TAIL = re.compile(r"[\d\s.()+\-]*$")  # digits a cut went through: maybe half a phone
 
 
 def _missing(value: Any) -> bool:
@@ -25,19 +28,34 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def _masked_phone(text: str) -> str:
+    return "***" + text[-2:]
+
+
 def mask_value(value: Any, personal: bool = False) -> str:
-    """An example value safe to print: personal data masked, long text cut."""
+    """An example value safe to print: personal data masked (in any text: email addresses and
+    phone numbers), long text cut, and of a text with line breaks only its first line (the lines
+    after it may be rows that an unclosed quote swallowed, with other people's data in them)."""
     if _missing(value):  # None, NaN, NA and NaT all print as an empty example
         return ""
     full = str(value)
-    text = full[:MAX_EXAMPLE_CHARS]  # cut first: the patterns below then stay cheap
     if personal:
+        text = full[:MAX_EXAMPLE_CHARS]
         if PHONE_RE.match(text):
-            return "***" + text[-2:]
+            return _masked_phone(text)
         return (text[:1] + "***") if text else ""
+    # cut first, so the patterns below stay cheap, but with room for a phone number or an email
+    # address that starts before the shown part ends; digits that the cut goes through are dropped
+    window = full[: 2 * MAX_EXAMPLE_CHARS]
+    text, *more_lines = window.splitlines() or [""]
+    if not more_lines and len(full) > len(window):
+        text = CUT_TAIL.sub("", text)
     text = EMAIL_RE.sub(lambda m: m.group(0)[0] + "***@***", text)
+    text = replace_phones(text, _masked_phone)
+    if more_lines:
+        return text[:MAX_EXAMPLE_CHARS] + " ..."
     if len(full) > MAX_EXAMPLE_CHARS:
-        text += "..."
+        text = text[:MAX_EXAMPLE_CHARS] + "..."
     return text
 
 
@@ -53,6 +71,16 @@ class Finding:
     count: int = 1
     examples: list[dict[str, Any]] = field(default_factory=list)  # {"row": int, "value": str}
     params: dict[str, Any] = field(default_factory=dict)
+    source_column: str | None = None  # the file's own name(s) of ``column``, when known
+
+    @property
+    def column_label(self) -> str:
+        """The column as the reader knows it: the file's own name, followed by the kit's in
+        brackets when the two differ (``Data creazione (created_at)``)."""
+        column = self.column or ""
+        if not self.source_column or normalise_label(self.source_column) == normalise_label(column):
+            return self.source_column or column
+        return f"{self.source_column} ({column})"
 
     def _values(self, lang: str | None) -> dict[str, Any]:
         """The placeholders; a parameter that is a code (``order: dmy``) is said in words when
@@ -61,7 +89,7 @@ class Finding:
         plain = {
             "table": self.table or "",
             "file": self.file or "",
-            "column": self.column or "",
+            "column": self.column_label,
             "count": fmt_number(self.count, lang or current_language()),
             **self.params,
         }
@@ -87,6 +115,7 @@ class Finding:
             "table": self.table,
             "file": self.file,
             "column": self.column,
+            "source_column": self.source_column,
             "count": int(self.count),
             "examples": [
                 {"row": None if e.get("row") is None else int(e["row"]), "value": str(e["value"])}
@@ -217,7 +246,7 @@ class ValidationReport:
                     p
                     for p in (
                         f.file,
-                        t("ingest.text.column", lang, column=f.column) if f.column else "",
+                        t("ingest.text.column", lang, column=f.column_label) if f.column else "",
                     )
                     if p
                 )

@@ -41,6 +41,26 @@ def cell_offsets(chunk: pa.Array) -> np.ndarray:
     return offsets[chunk.offset : chunk.offset + len(chunk) + 1]
 
 
+def digit_counts(arr: ArrowText) -> np.ndarray:
+    """How many ASCII digits each cell holds (0 for a missing cell): one pass over each chunk's
+    bytes, no Python object per cell."""
+    counts = []
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        offsets = cell_offsets(chunk).astype(np.int64)
+        data = chunk.buffers()[2]
+        if data is None or offsets[-1] == offsets[0]:
+            counts.append(np.zeros(len(chunk), dtype=np.int64))
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        digit = (raw - ord("0")) < 10  # other bytes wrap around past 9
+        # the filled cells' starts rise strictly, and each filled cell ends where the next starts
+        filled = offsets[1:] > offsets[:-1]
+        count = np.zeros(len(chunk), dtype=np.int64)
+        count[filled] = np.add.reduceat(digit, offsets[:-1][filled] - offsets[0], dtype=np.int64)
+        counts.append(count)
+    return np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+
+
 def may_contain(arr: ArrowText, *literals: str) -> bool:
     """False only when no cell can contain any of ``literals``: one byte search (``memchr``
     speed) through each chunk's data buffer, which holds every cell's bytes back to back."""

@@ -4,10 +4,13 @@ be used are set aside so the canonical tables satisfy the pandera schemas of ``h
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,7 @@ from helpers.ingest.safety import (
     regex_hits,
     to_mask,
 )
+from helpers.messages import LANGUAGES
 from helpers.model import (
     CHANNELS,
     LEAD_KEY,
@@ -39,7 +43,8 @@ from helpers.model import (
     lead_key_columns,
     stage_wide,
 )
-from helpers.privacy import EMAIL_PATTERN
+from helpers.privacy import EMAIL_PATTERN, phone_cells
+from helpers.stages import StageModel, normalise_label, stage_label
 
 FILE, ROW, DERIVED = "__file", "__row", "__derived"  # provenance, dropped at the end
 INTERNAL = (FILE, ROW, DERIVED)
@@ -62,7 +67,8 @@ DATE_COLUMN = {
 }
 
 
-def _files(df: pd.DataFrame, mask: pd.Series | None = None) -> str | None:
+def files_of(df: pd.DataFrame, mask: pd.Series | None = None) -> str | None:
+    """The files the rows in ``mask`` (default: all) come from, as a finding names them."""
     if FILE not in df:
         return None
     names = df.loc[mask, FILE] if mask is not None else df[FILE]
@@ -70,41 +76,115 @@ def _files(df: pd.DataFrame, mask: pd.Series | None = None) -> str | None:
     return ", ".join(uniq[:3]) + (", ..." if len(uniq) > 3 else "") if uniq else None
 
 
+@dataclass
+class Provenance:
+    """Where the canonical columns came from, so findings name a file's own columns and show
+    its cells as written (``-200``, ``03/02/2027``) rather than as parsed.
+
+    ``columns``: per table, file and canonical column, the file's columns behind it (None for
+    a value the mapping itself supplies, such as the stage of a ``stage_dates`` column).
+    ``cells``: per file, its cells as read and the row number of its first data row.
+    """
+
+    columns: dict[str, dict[str, dict[str, list[str | None]]]] = field(default_factory=dict)
+    cells: dict[str, tuple[pd.DataFrame, int]] = field(default_factory=dict)
+
+    def add(self, table: str, file: str, column: str, names: Iterable[str | None]) -> None:
+        have = self.columns.setdefault(table, {}).setdefault(file, {}).setdefault(column, [])
+        have.extend(n for n in names if n not in have)
+
+    def names(self, table: str, column: str | None, files: Iterable[str]) -> list[str]:
+        """The file columns behind ``column`` in ``files`` (else in any file of the table: a
+        column a merged file brings)."""
+        by_file = self.columns.get(table, {})
+        found = [n for f in files for n in by_file.get(f, {}).get(column, [])]
+        if not found:
+            found = [n for cols in by_file.values() for n in cols.get(column, [])]
+        return [n for n in dict.fromkeys(found) if n is not None]
+
+    def cell(self, table: str, column: str | None, file: Any, row: int) -> Any:
+        """The cell as written behind ``column`` at ``row`` of ``file``; None when the value
+        has no single cell behind it or the cell is blank."""
+        names = self.columns.get(table, {}).get(file, {}).get(column, [])
+        if len(names) != 1 or names[0] is None or file not in self.cells:
+            return None
+        frame, first_row = self.cells[file]
+        position = row - first_row
+        if names[0] not in frame.columns or not 0 <= position < len(frame):
+            return None
+        value = frame[names[0]].iloc[position]
+        return value if isinstance(value, str) and value.strip() else None
+
+
 def row_examples(
     df: pd.DataFrame,
     mask: pd.Series,
     column: str | None,
     personal: bool,
-    shown: Callable[[Any], Any] | None = None,
+    cell: Callable[[Any, int], Any] | None = None,
 ) -> list[dict]:
     """Up to five ``{row, value}`` examples of the rows in ``mask`` (values masked if personal;
-    ``shown`` picks the part of a value that is safe and useful to print)."""
+    ``cell(file, row)`` gives the cell as written, when at hand)."""
     idx = mask[mask].index[:MAX_EXAMPLES]
     rows = df.loc[idx]
     out = []
     for i in idx:
         value = rows.at[i, column] if column and column in rows else ""
-        value = shown(value) if shown is not None and isinstance(value, str) else value
         row = rows.at[i, ROW] if ROW in rows else None
-        out.append(
-            {"row": None if pd.isna(row) else int(row), "value": mask_value(value, personal)}
-        )
+        row = None if pd.isna(row) else int(row)
+        written = cell(rows.at[i, FILE], row) if cell and FILE in rows and row is not None else None
+        value = value if written is None else written
+        out.append({"row": row, "value": mask_value(value, personal)})
     return out
 
 
-def _first_line(text: str) -> str:
-    """A multi-line cell's first line: the lines after it may be rows that an open quote
-    swallowed, with other people's data in them."""
-    return text.splitlines()[0] + " ..." if text.strip() else ""
+def row_finding(
+    severity: str,
+    code: str,
+    table: str,
+    df: pd.DataFrame,
+    mask: pd.Series,
+    column: str | None,
+    *,
+    personal: bool,
+    sources: Provenance | None = None,
+    count: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> Finding:
+    """A finding about the rows of ``df`` in ``mask``, with examples; ``sources`` names the
+    file's own column and gives the cells as written."""
+    names, cell = [], None
+    if sources is not None and column:
+        files = df.loc[mask, FILE].dropna().unique() if FILE in df else []
+        names = sources.names(table, column, files)
+        cell = functools.partial(sources.cell, table, column)
+    return Finding(
+        severity,
+        code,
+        table=table,
+        file=files_of(df, mask),
+        column=column,
+        count=int(mask.sum()) if count is None else count,
+        examples=row_examples(df, mask, column, personal, cell),
+        params=params or {},
+        source_column=" / ".join(names) or None,
+    )
 
 
 class Checker:
     """Collects findings about one set of tables."""
 
-    def __init__(self, mapping: Mapping, merged: dict[str, set[str]] | None = None) -> None:
+    def __init__(
+        self,
+        mapping: Mapping,
+        merged: dict[str, set[str]] | None = None,
+        sources: Provenance | None = None,
+    ) -> None:
         self.mapping = mapping
         self.personal = mapping.personal_columns()
         self.merged = merged or {}  # per table, columns only a merged file brings
+        self.sources = sources
+        self.blanked: dict[tuple[str, str], pd.Series] = {}  # cells a check emptied, reported
         self.findings: list[Finding] = []
 
     def add(
@@ -116,18 +196,19 @@ class Checker:
         mask: pd.Series,
         column: str | None = None,
         count: int | None = None,
-        shown: Callable[[Any], Any] | None = None,
         **params: object,
     ) -> None:
         self.findings.append(
-            Finding(
+            row_finding(
                 severity,
                 code,
-                table=table,
-                file=_files(df, mask),
-                column=column,
-                count=int(mask.sum()) if count is None else count,
-                examples=row_examples(df, mask, column, column in self.personal, shown),
+                table,
+                df,
+                mask,
+                column,
+                personal=column in self.personal,
+                sources=self.sources,
+                count=count,
                 params=dict(params),
             )
         )
@@ -232,7 +313,7 @@ def _categories(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
         bad = values.notna() & ~values.isin(allowed)
         if not bad.any():
             continue
-        shown = ", ".join(map(str, values[bad].unique()[:5]))
+        shown = ", ".join(mask_value(v) for v in values[bad].unique()[:5])
         required = SCHEMAS[table].columns[col].required if col in SCHEMAS[table].columns else False
         ck.add(
             "warning",
@@ -244,7 +325,11 @@ def _categories(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             values=shown,
             allowed=", ".join(allowed),
         )
-        df = df[~bad] if required else df.assign(**{col: values.where(~bad)})
+        if required:
+            df = df[~bad]
+        else:  # said once: not blank values again
+            df = df.assign(**{col: values.where(~bad)})
+            ck.blanked[(table, col)] = bad
     return df
 
 
@@ -274,12 +359,15 @@ def _text_checks(ck: Checker, table: str, df: pd.DataFrame) -> pd.DataFrame:
             emails = regex_hits(arr, EMAIL_PATTERN, literal="@")
             if emails is not None:
                 ck.add("warning", "email_in_column", table, df, to_mask(emails, s.index), col)
+            phones = phone_cells(s)
+            if phones.any():
+                ck.add("warning", "phone_in_column", table, df, phones, col)
         # a line break is "\n", "\r\n" or a bare "\r" (old Mac exports): plain substring tests
         if may_contain(arr, "\n", "\r"):
             lines = pc.or_(pc.match_substring(arr, "\n"), pc.match_substring(arr, "\r"))
             if not none_hit(lines):
                 mask = to_mask(lines, s.index)
-                ck.add("info", "multiline_cells", table, df, mask, col, shown=_first_line)
+                ck.add("info", "multiline_cells", table, df, mask, col)
         markup = regex_hits(arr, MARKUP_RE, literal="<")
         if markup is not None:
             ck.add("warning", "markup_in_text", table, df, to_mask(markup, s.index), col)
@@ -316,6 +404,29 @@ def _entered_out_of_order(first: pd.DataFrame) -> np.ndarray:
     return late.any(axis=1)
 
 
+NO_TARGET = "_none"  # not a stage key (keys never start with "_"): the advice's placeholder
+WORD = re.compile(r"\w{4,}")
+
+
+def similar_stage(label: str, model: StageModel) -> str:
+    """The stage an unknown label most likely means, for the example in the advice: the one
+    stage whose key, aliases or labels (in any language) share a word with the label
+    (``Rifiutato`` -> ``rejected``, labelled "Rifiutato dalle vendite"), else the stage with
+    a close name; ``NO_TARGET`` when none resembles it."""
+    names: dict[str, str] = {}  # normalised name -> stage key
+    for key in model.stages:
+        own = [a for a, k in model.aliases.items() if k == key]
+        for name in (key, *own, *(stage_label(key, lang, model) for lang in LANGUAGES)):
+            names.setdefault(normalise_label(name), key)
+    norm = normalise_label(label)
+    words = set(WORD.findall(norm))
+    sharing = {key for name, key in names.items() if words & set(WORD.findall(name))}
+    if len(sharing) == 1:
+        return sharing.pop()
+    close = difflib.get_close_matches(norm, list(names), n=1, cutoff=0.75)
+    return names[close[0]] if close else NO_TARGET
+
+
 def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.DataFrame:
     model = ck.mapping.stage_model
     labels = df["stage"].astype("str")
@@ -336,7 +447,8 @@ def _stages(ck: Checker, df: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Dat
                 unknown & (labels == label),
                 "stage",
                 count=int(n),
-                stage=label,
+                stage=mask_value(label),
+                target=similar_stage(label, model),
                 model=model.name,
                 stages=", ".join(model.stages),
             )
@@ -420,6 +532,9 @@ def _blanks(ck: Checker, table: str, df: pd.DataFrame) -> None:
             continue
         if col in df and len(df):
             blank = df[col].isna()
+            emptied = ck.blanked.get((table, col))
+            if emptied is not None:  # a value not allowed, already reported as such
+                blank &= ~emptied.reindex(df.index, fill_value=False)
             if blank.any() and not blank.all():
                 ck.add(
                     "warning", "blank_values", table, df, blank, col, share=f"{blank.mean():.0%}"
@@ -538,11 +653,13 @@ def check_tables(
     now: pd.Timestamp,
     *,
     merged: dict[str, set[str]] | None = None,
+    sources: Provenance | None = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
     """Count every problem and set aside unusable rows; returns cleaned tables and findings.
 
-    ``merged``: per table, the columns only a merged file brings (their blanks are expected)."""
-    ck = Checker(mapping, merged)
+    ``merged``: per table, the columns only a merged file brings (their blanks are expected);
+    ``sources``: the files' own column names and cells, for the findings."""
+    ck = Checker(mapping, merged, sources)
     out: dict[str, pd.DataFrame] = {}
     order = [
         t
@@ -554,7 +671,7 @@ def check_tables(
     rest = [t for t in order if t != "leads"]
 
     def check_one(table: str) -> tuple[str, pd.DataFrame | None, list[Finding]]:
-        own = Checker(mapping, merged)
+        own = Checker(mapping, merged, sources)
         df = _check_table(own, table, tables[table], out.get("leads"), now)
         return table, df, own.findings
 
