@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from helpers.errors import KitError, MissingTableError
 from helpers.messages import column_label, t, value_label
 from helpers.model import CrmData, stage_wide
-from helpers.results import fmt_signed
+from helpers.results import fmt_date, fmt_signed
 
 METRICS: tuple[str, ...] = ("mql_to_sql", "response_time", "win_rate", "revenue")
 RATE_METRICS: frozenset[str] = frozenset({"mql_to_sql", "win_rate"})
@@ -70,11 +70,14 @@ def design_words(
     def name(value: Any) -> str:
         return value_label(unit, value, lang)
 
+    def start(day: Any) -> str:
+        return fmt_date(day, lang) if day else str(day)
+
     return {
         "unit": column_label(unit, lang),
         "treated": ", ".join(name(u) for u in starts),
         "comparison": ", ".join(name(u) for u in comparison) or "–",
-        "starts": ", ".join(f"{name(u)}: {s}" for u, s in starts.items()),
+        "starts": ", ".join(f"{name(u)}: {start(s)}" for u, s in starts.items()),
     }
 
 

@@ -137,6 +137,12 @@ def fmt_number(value: float | None, lang: str, decimals: int = 0) -> str:
     return text
 
 
+def fmt_date(value: Any, lang: str) -> str:
+    """A date as readers of ``lang`` write it (``2018-05-31`` / ``31/05/2018``)."""
+    day = pd.Timestamp(value)
+    return day.strftime("%d/%m/%Y") if lang == "it" else day.strftime("%Y-%m-%d")
+
+
 def fmt_signed(value: float, lang: str, decimals: int = 1) -> str:
     """A change with its sign, the way readers of ``lang`` write numbers (``+1.5`` / ``+1,5``)."""
     text = fmt_number(value, lang, decimals)

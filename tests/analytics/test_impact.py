@@ -413,7 +413,7 @@ def test_design_words_name_the_kits_units_and_keep_a_clients():
         "unit": "area geografica",
         "treated": "Nord-Ovest, Lombardia",
         "comparison": "Isole",
-        "starts": "Nord-Ovest: 2025-03-01, Lombardia: 2025-07-01",
+        "starts": "Nord-Ovest: 01/03/2025, Lombardia: 01/07/2025",
     }
     assert impact.design_words("region", starts, [], "en")["comparison"] == "–"
 

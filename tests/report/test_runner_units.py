@@ -50,6 +50,12 @@ def test_parameters_table_is_readable_and_localised():
     # an empty list agrees with its noun in Italian ("unità" is feminine)
     assert format_value({}, "it", "treated") == format_value([], "it", "comparison") == "nessuna"
     assert format_value([], "en", "comparison") == "none"
+    starts = {"north_west": "2025-03-01", "Lombardia": "2025-07-01"}
+    params = {"programme_unit": "region", "treated": starts, "comparison": ["islands"]}
+    units = parameters_markdown(params, "it")
+    assert "| Unità nel programma | Nord-Ovest: 01/03/2025; Lombardia: 01/07/2025 |" in units
+    assert "| Unità di confronto | Isole |" in units
+    assert "| Unità del programma | area geografica |" in units
 
 
 def test_report_notebook_replaces_parameter_cells_and_drops_stderr(tmp_path):

@@ -17,9 +17,9 @@ import jinja2
 import nbformat
 import pandas as pd
 
-from helpers.messages import t, t_or
+from helpers.messages import column_label, t, t_or, value_label
 from helpers.model import event_span
-from helpers.results import fmt_number, fmt_pct, top_gaps
+from helpers.results import fmt_date, fmt_number, fmt_pct, top_gaps
 
 TEMPLATES = Path(str(resources.files("helpers") / "templates"))
 NB_TEMPLATE = "smarketing_report"
@@ -88,12 +88,6 @@ def data_period(crm: Any, now: Any = None) -> tuple[pd.Timestamp | None, pd.Time
     return event_span(columns, now)
 
 
-def fmt_date(value: Any, lang: str) -> str:
-    """A date as readers of ``lang`` write it (``2018-05-31`` / ``31/05/2018``)."""
-    day = pd.Timestamp(value)
-    return day.strftime("%d/%m/%Y") if lang == "it" else day.strftime("%Y-%m-%d")
-
-
 def period_line(config: Any, lang: str, data_range: tuple[Any, Any] = (None, None)) -> str:
     """The subtitle of the index page: the configured period, completed from the data."""
     start = config.period_start or data_range[0]
@@ -111,6 +105,16 @@ def parameter_label(name: str, lang: str) -> str:
     return t_or(key, name, lang)
 
 
+def _unit_values(value: Any, unit: str, lang: str) -> Any:
+    """Programme units (a list, or units with their start dates) with the kit's own values
+    named in words and dates written the way readers of ``lang`` write them."""
+    if isinstance(value, Mapping):
+        return {value_label(unit, k, lang): fmt_date(v, lang) if v else v for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [value_label(unit, v, lang) for v in value]
+    return value
+
+
 def parameters_markdown(parameters: Mapping[str, Any], lang: str) -> str:
     """The run's parameters as a Markdown table, in the run's language."""
     lines = [
@@ -119,7 +123,12 @@ def parameters_markdown(parameters: Mapping[str, Any], lang: str) -> str:
         f"| {t('report.parameter', lang)} | {t('report.value', lang)} |",
         "|---|---|",
     ]
+    unit = parameters.get("programme_unit")
     for name, value in sorted(parameters.items()):
+        if unit and name in ("treated", "comparison"):  # the units named as the report names them
+            value = _unit_values(value, str(unit), lang)
+        elif unit and name == "programme_unit":
+            value = column_label(str(unit), lang)
         text = format_value(value, lang, name).replace("|", "\\|")
         lines.append(f"| {parameter_label(name, lang)} | {text} |")
     return "\n".join(lines)

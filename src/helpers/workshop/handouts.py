@@ -428,7 +428,7 @@ class ResponseBasis:
 
     def sentence(self, lang: str = "en") -> str:
         """What the figure counts, in one or two sentences of ``lang``."""
-        from helpers.report.pages import fmt_date
+        from helpers.results import fmt_date
 
         common = {"touched": self.touched, "mqls": self.mqls, "as_of": fmt_date(self.as_of, lang)}
         if not self.business_hours or self.terms is None:
