@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from ingest_exports import make_crm, write_hubspot, write_kit
@@ -309,3 +311,24 @@ def test_columns_only_a_merged_file_has_are_blank_where_it_has_no_row_and_said_o
     assert "leads.csv: 2 righe non hanno corrispondenza in deals.csv" in report.render_text("it")
     assert "deals.csv lists only some" in finding.advice("en")
     assert report.get("blank_values") is None  # not a second, misleading "fill it in the CRM"
+
+
+def test_validation_text_names_stages_dates_and_checks_in_the_readers_language(tmp_path):
+    from helpers.ingest.report import Finding
+    from helpers.stages import stage_label
+
+    crm = make_crm()
+    write_kit(crm, tmp_path)
+    _, report = load_crm(tmp_path, "kit", pseudonymise=False)
+    text = report.render_text("it")
+    assert f"  {stage_label('sal', 'it')}" in text and "\n  sal " not in text  # labels, not keys
+    assert re.search(r"dal \d\d/\d\d/\d{4} al \d\d/\d\d/\d{4}", text)  # Italian dates
+    assert not re.search(r"\d{4}-\d\d-\d\d", text.split("\n\n")[1])
+    blank = Finding(
+        "error", "schema_check", table="leads", count=3, params={"check": "not_nullable"}
+    )
+    assert "not_nullable" not in blank.message("it") and "'nessun valore vuoto'" in blank.message(
+        "it"
+    )
+    dates = Finding("warning", "unparseable_dates", count=3, params={"rows": 10_000})
+    assert dates.message("it").endswith("3 su 10.000.")

@@ -831,5 +831,6 @@ def load_crm(
         tables=tables_summary,
         stage_counts=stage_counts,
         findings=findings,
+        stage_model=mp.stage_model,
     )
     return crm, report

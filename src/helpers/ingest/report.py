@@ -10,8 +10,8 @@ import pandas as pd
 
 from helpers.messages import current_language, has, t
 from helpers.privacy import replace_phones
-from helpers.results import fmt_number
-from helpers.stages import normalise_label
+from helpers.results import fmt_date, fmt_number
+from helpers.stages import StageModel, normalise_label, stage_label
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 MAX_EXAMPLES = 5
@@ -170,6 +170,8 @@ class ValidationReport:
     tables: dict[str, TableSummary] = field(default_factory=dict)
     stage_counts: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # the stage model, for the stages' labels in the text (the JSON keeps the keys)
+    stage_model: StageModel | None = field(default=None, repr=False, compare=False)
 
     def by_severity(self, severity: str) -> list[Finding]:
         return [f for f in self.findings if f.severity == severity]
@@ -213,8 +215,8 @@ class ValidationReport:
                     "ingest.text.date_range",
                     lang,
                     column=s.date_column,
-                    start=s.start.date().isoformat(),
-                    end=s.end.date().isoformat(),
+                    start=fmt_date(s.start, lang),
+                    end=fmt_date(s.end, lang),
                 )
             lines.append(
                 "  "
@@ -233,9 +235,10 @@ class ValidationReport:
             )
         if self.stage_counts:
             lines += ["", t("ingest.text.stages", lang)]
-            width = max(len(k) for k in self.stage_counts)
+            labels = {k: stage_label(k, lang, self.stage_model) for k in self.stage_counts}
+            width = max(len(label) for label in labels.values())
             for stage, n in self.stage_counts.items():
-                lines.append(f"  {stage:<{width}}  {fmt_number(n, lang):>9}")
+                lines.append(f"  {labels[stage]:<{width}}  {fmt_number(n, lang):>9}")
         for severity in SEVERITIES:
             found = self.by_severity(severity)
             if not found:
