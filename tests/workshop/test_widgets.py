@@ -40,6 +40,7 @@ from helpers.workshop.widgets import (
     persona_card,
     rejections_html,
     scorecard_html,
+    segment_columns,
     segment_leaks,
     segment_leaks_html,
     segment_values,
@@ -672,3 +673,15 @@ def test_scorecard_and_rejection_tables_are_translated_and_formatted():
     assert reason_label(None, "it") in text
     assert "wrong_company_size" not in text and "unspecified" not in text
     assert "98,6% (95,0%–99,6%)" in text
+
+
+def test_exercise_4_2_solution_holds_on_the_bundled_sample():
+    # the solution says every segment of the sample leaks most at SAL -> SQL, like the whole
+    from helpers.ingest import load_crm
+    from helpers.workshop import PROJECT_ROOT
+
+    crm, _ = load_crm(PROJECT_ROOT / "data" / "samples", "kit", pseudonymise=False)
+    for column in segment_columns(crm):
+        leaks = segment_leaks(crm, column, "en")
+        assert leaks.iloc[0][["from_stage", "to_stage"]].tolist() == ["sal", "sql"]
+        assert leaks["same_as_whole"].all(), column
