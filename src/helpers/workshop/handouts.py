@@ -33,7 +33,7 @@ from helpers.errors import MissingTableError
 from helpers.messages import LANGUAGES, current_language, t
 from helpers.model import CrmData
 from helpers.personas import CARD_LISTS, PersonaCard, render_card_html, render_card_markdown
-from helpers.results import fmt_number, fmt_pct
+from helpers.results import fmt_number, fmt_pct, write_text_atomic
 from helpers.sla import SlaTerms, sla_document
 from helpers.stages import step_label
 from helpers.workshop import PROJECT_ROOT
@@ -211,12 +211,7 @@ def handouts(lang: str = "en") -> dict[str, str]:
 
 def write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) aside, then move it into place; return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(Path(path), text)
 
 
 def write_handouts(out_dir: str | Path, lang: str = "en") -> list[Path]:

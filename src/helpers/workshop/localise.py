@@ -36,6 +36,7 @@ import nbformat
 
 from helpers import exitcodes
 from helpers.messages import LANGUAGES, catalogue, current_language, has, t
+from helpers.results import write_text_atomic
 from helpers.workshop import PROJECT_ROOT
 
 DOMAIN = "workshop_notebooks"
@@ -323,9 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.FAILED if stale or extra else exitcodes.OK
     folder.mkdir(parents=True, exist_ok=True)
     for path in stale:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(copies[path], encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, copies[path])
     for path in extra:
         print(t(f"{DOMAIN}.command.no_source", say, path=str(path)), file=sys.stderr)
     print(t(f"{DOMAIN}.command.written", say, count=len(stale), folder=str(folder)))

@@ -22,6 +22,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPrepro
 from traitlets import Set, Unicode
 
 from helpers import exitcodes
+from helpers.files import replace_atomically
 from helpers.messages import LANGUAGES, current_language, t
 from helpers.workshop import PROJECT_ROOT
 from helpers.workshop.localise import localised_notebook, set_language, source_problems
@@ -105,10 +106,8 @@ def make_participant_copies(
         nb = nbformat.read(source, as_version=4)
         paths = {other: f"{folder}/{source.name}" for other, folder in (links or {}).items()}
         target = out_dir / source.name
-        tmp = target.with_suffix(".tmp")
-        nbformat.write(participant_notebook(nb, lang, paths), tmp)
-        tmp.replace(target)
-        written.append(target)
+        copy = participant_notebook(nb, lang, paths)
+        written.append(replace_atomically(target, lambda tmp, c=copy: nbformat.write(c, tmp)))
     return written
 
 
