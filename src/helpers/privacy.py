@@ -126,17 +126,28 @@ def email_cells(values: pd.Series) -> pd.Series:
     return regex_mask(values, EMAIL_PATTERN, literal="@")  # the literal is a cheap test first
 
 
-def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:
-    """A copy where every text cell holding an email (outside ``skip``) becomes a token."""
+def _replace_cells(
+    df: pd.DataFrame,
+    skip: Iterable[str],
+    found: Callable[[pd.Series], pd.Series],
+    replaced: Callable[[pd.Series], pd.Series],
+) -> pd.DataFrame:
+    """A copy where, in every column outside ``skip``, the cells ``found`` marks are
+    ``replaced`` (called on those cells only)."""
     out = df.copy(deep=False)  # copy-on-write: setting a column leaves ``df`` as it was
     skip = set(skip)
     for col in out.columns:
         if col in skip:
             continue
-        hit = email_cells(out[col])
+        hit = found(out[col])
         if hit.any():
-            out[col] = out[col].where(~hit, tokens(out.loc[hit, col], key))
+            out[col] = out[col].where(~hit, replaced(out.loc[hit, col]))
     return out
+
+
+def pseudonymise_stray_emails(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:
+    """A copy where every text cell holding an email (outside ``skip``) becomes a token."""
+    return _replace_cells(df, skip, email_cells, lambda cells: tokens(cells, key))
 
 
 # A phone number in text: 9 to 15 digits, an optional leading +, groups apart by one space, dot
@@ -199,19 +210,13 @@ def phone_cells(values: pd.Series) -> pd.Series:
 def pseudonymise_stray_phones(df: pd.DataFrame, skip: Iterable[str], key: bytes) -> pd.DataFrame:
     """A copy where every phone number in a text cell (outside ``skip``) becomes a token, the
     one the same number gets in a phone column; the rest of the cell is kept."""
-    out = df.copy(deep=False)  # copy-on-write: setting a column leaves ``df`` as it was
-    skip = set(skip)
-    for col in out.columns:
-        if col in skip:
-            continue
-        hit = phone_cells(out[col])
-        if hit.any():
-            cells = out.loc[hit, col]
-            found = list(dict.fromkeys(p for text in cells for p in phones_in(text)))
-            token = dict(zip(found, tokens(pd.Series(found, dtype="str"), key), strict=True))
-            masked = cells.map(functools.partial(replace_phones, repl=token.__getitem__))
-            out[col] = out[col].where(~hit, masked)
-    return out
+
+    def tokenised(cells: pd.Series) -> pd.Series:
+        found = list(dict.fromkeys(p for text in cells for p in phones_in(text)))
+        token = dict(zip(found, tokens(pd.Series(found, dtype="str"), key), strict=True))
+        return cells.map(functools.partial(replace_phones, repl=token.__getitem__))
+
+    return _replace_cells(df, skip, phone_cells, tokenised)
 
 
 def pseudonymise(df: pd.DataFrame, columns: Iterable[str], key: bytes) -> pd.DataFrame:

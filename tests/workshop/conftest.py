@@ -39,3 +39,13 @@ def artifacts() -> Path:
     """Where screenshots go (``test-artifacts/``, ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every handout, in both languages, as ``make handouts`` writes them."""
+    from helpers.workshop.handouts import main
+
+    out = tmp_path_factory.mktemp("handouts")
+    assert main(["--lang", "all", "--out", str(out)]) == 0
+    return out

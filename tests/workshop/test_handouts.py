@@ -21,7 +21,6 @@ from helpers.workshop.handouts import (
     baseline_metrics,
     handoff_actions,
     handout_title,
-    main,
     measurement_plan,
     persona_cards_html,
     persona_cards_markdown,
@@ -32,13 +31,6 @@ from helpers.workshop.handouts import (
 )
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def written(tmp_path_factory):
-    out = tmp_path_factory.mktemp("handouts")
-    assert main(["--lang", "all", "--out", str(out)]) == 0
-    return out
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from helpers.messages import LANGUAGES
-from helpers.workshop.handouts import HANDOUTS, main
+from helpers.workshop.handouts import HANDOUTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -15,13 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PRINTABLE_HEIGHT_PX = (297 - 2 * 15) / 25.4 * 96  # about 1009
 PRINTABLE_WIDTH_PX = (210 - 2 * 15) / 25.4 * 96  # about 680
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page\b")  # one per page; "/Pages" is the page tree
-
-
-@pytest.fixture(scope="module")
-def written(tmp_path_factory):
-    out = tmp_path_factory.mktemp("handouts")
-    assert main(["--lang", "all", "--out", str(out)]) == 0
-    return out
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
